@@ -1,0 +1,41 @@
+# Two commands for a newcomer: `make run` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# lxml and xmlsec must come as wheels: a source build links another libxml2 and import fails.
+PIP_INSTALL := $(BIN)/pip install --quiet --only-binary lxml,xmlsec
+
+.PHONY: run test bench install install-dev lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Starts the node on the embedded default (SQLite and keys under ./data, created on first start).
+run: install
+	$(BIN)/gateway-node --config config/dev.toml serve
+
+# The whole suite. PostgreSQL tests use 127.0.0.1:5432 (GATEWAY_TEST_PG_URL to change); under CI=true
+# they must run, locally they are skipped with a message when the server is unreachable.
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+lint: install-dev
+	$(BIN)/ruff check gateway pki as4 smp_client eidas_node oots preview_space conformance tests bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,1 @@
+"""Conformance suites operators run against a node or a partner."""

@@ -1,0 +1,1 @@
+"""eIDAS connector: foreign eID login over eIDAS SAML, response checks, identity mapping."""

@@ -1,0 +1,146 @@
+"""``gateway-node``: the node's command line. ``gateway-node <area> <verb>``; ``--json`` where it prints data."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from gateway import logs
+from gateway.cli.common import EXIT_CONFIG, emit, json_option, run_with_node, settings_from
+from gateway.config import ConfigError, effective_config
+
+
+@click.group()
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="TOML configuration file (default: $GATEWAY_CONFIG, else ./gateway.toml if present).")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """Cross-border gateway node: eDelivery AS4, SML/SMP, eIDAS connector, OOTS."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@cli.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run the node until SIGTERM/SIGINT (graceful shutdown)."""
+    from gateway.serve import serve as run_serve
+
+    settings = settings_from(ctx)
+    logs.configure(settings.logging.level, settings.logging.format)
+    try:
+        asyncio.run(run_serve(settings))
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_CONFIG)
+
+
+@cli.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("show")
+@json_option
+@click.pass_context
+def config_show(ctx: click.Context, as_json: bool) -> None:
+    """Print the effective configuration (file + GATEWAY_* overrides), secrets masked."""
+    data = effective_config(settings_from(ctx))
+
+    def human() -> None:
+        for section, values in data.items():
+            click.echo(f"[{section}]")
+            for key, value in values.items():
+                click.echo(f"{key} = {json.dumps(value)}")
+            click.echo()
+
+    emit(ctx, data, human)
+
+
+@config.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the configuration and that the database is reachable."""
+    from gateway.db.engine import check_reachable, create_engine
+
+    settings = settings_from(ctx)
+
+    async def check() -> None:
+        engine = create_engine(settings)
+        try:
+            await check_reachable(engine, settings.database.connect_timeout_s)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_CONFIG)
+    click.echo("configuration ok")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply Alembic migrations up to the newest revision."""
+    from gateway.db.migrate import current_revision
+
+    revision = run_with_node(ctx, lambda node: current_revision(node.engine), start_audit=False)
+    click.echo(f"database at revision {revision}")
+
+
+@db.command("current")
+@json_option
+@click.pass_context
+def db_current(ctx: click.Context, as_json: bool) -> None:
+    """Show the schema revision of the database and of this code."""
+    from gateway.db.engine import check_reachable, create_engine
+    from gateway.db.migrate import current_revision, head_revision
+
+    settings = settings_from(ctx)
+
+    async def read() -> str | None:
+        engine = create_engine(settings)
+        try:
+            await check_reachable(engine, settings.database.connect_timeout_s)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        current = asyncio.run(read())
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_CONFIG)
+    data = {"current": current, "head": head_revision()}
+    emit(ctx, data, lambda: click.echo(f"database: {current or '(empty)'}; code: {data['head']}"))
+
+
+def _register_subcommands() -> None:
+    from gateway.cli.audit_cmd import audit
+
+    cli.add_command(audit)
+    try:
+        from gateway.cli.clients_cmd import clients
+    except ImportError:  # pragma: no cover - during development of the clients commands
+        return
+    cli.add_command(clients)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Node configuration: one TOML file plus ``GATEWAY_*`` environment overrides, validated at start.
+
+Environment variables name a key by its path with ``__`` between levels:
+``GATEWAY_DATABASE__URL`` sets ``[database] url``. ``GATEWAY_CONFIG`` names the file itself.
+Every problem (unknown key, wrong type, bad value) is reported as a :class:`ConfigError` naming the key,
+what is expected and where the value came from, so the node stops with one clear line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "GATEWAY_"
+ENV_CONFIG_FILE = "GATEWAY_CONFIG"
+DEFAULT_CONFIG_FILE = "gateway.toml"
+MASK = "****"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong. ``key`` is the dotted path (``database.url``)."""
+
+    def __init__(self, key: str, problem: str, source: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        where = f" (from {source})" if source else ""
+        super().__init__(f"configuration error: {key}: {problem}{where}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class NodeSection(_Section):
+    id: str = Field(default="LV-GW-DEV", pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+    data_dir: Path = Path("data")
+    country: str = Field(default="LV", pattern=r"^[A-Z]{2}$")
+
+
+class HttpSection(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8480, ge=0, le=65535)
+    # TLS is optional for the embedded default; with client_ca set, clients may authenticate by certificate.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    shutdown_timeout_s: float = Field(default=30.0, gt=0)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+
+class DatabaseSection(_Section):
+    # Empty means the embedded default: SQLite in the data directory.
+    url: str = ""
+    pool_size: int = Field(default=10, ge=1, le=200)
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", value):
+            raise ValueError("expected a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class AuditSection(_Section):
+    sth_every_records: int = Field(default=1000, ge=1)
+    sth_every_seconds: float = Field(default=60.0, gt=0)
+    retention_days: int = Field(default=365, ge=1)
+    max_batch: int = Field(default=1000, ge=1, le=100_000)
+
+
+class AuthSection(_Section):
+    token_ttl_s: int = Field(default=300, ge=30, le=86_400)
+    # Bearer tokens older than this are refused whatever their exp says: bounds the damage of a leaked token.
+    max_clock_skew_s: int = Field(default=30, ge=0, le=600)
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+
+
+class Settings(_Section):
+    node: NodeSection = NodeSection()
+    http: HttpSection = HttpSection()
+    database: DatabaseSection = DatabaseSection()
+    audit: AuditSection = AuditSection()
+    auth: AuthSection = AuthSection()
+    logging: LoggingSection = LoggingSection()
+
+    @property
+    def database_url(self) -> str:
+        """The effective SQLAlchemy async URL (embedded SQLite when none is configured)."""
+        if self.database.url:
+            return async_database_url(self.database.url)
+        return f"sqlite+aiosqlite:///{(self.node.data_dir / 'gateway.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.node.data_dir / "keys"
+
+
+def async_database_url(url: str) -> str:
+    """Map plain URLs to the async drivers we ship (``postgresql://`` → asyncpg, ``sqlite://`` → aiosqlite)."""
+    scheme, sep, rest = url.partition("://")
+    driverless = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+    return driverless.get(scheme, scheme) + sep + rest
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a database URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, tuple[list[str], str, str]]:
+    overrides: dict[str, tuple[list[str], str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_CONFIG_FILE:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        if len(path) != 2 or not all(path):
+            raise ConfigError(
+                name, "expected GATEWAY_<SECTION>__<KEY>, e.g. GATEWAY_DATABASE__URL", source="environment"
+            )
+        overrides[".".join(path)] = (path, value, name)
+    return overrides
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    default_file: bool = True,
+) -> Settings:
+    """Read the TOML file (if any) and apply environment overrides; raise ConfigError on any problem.
+
+    With no explicit path the file named by ``GATEWAY_CONFIG`` is read, else ``gateway.toml`` when it
+    exists (``default_file=False`` skips that, for tests); a path that was asked for explicitly must exist.
+    """
+    environ = os.environ if environ is None else environ
+    explicit = path if path is not None else environ.get(ENV_CONFIG_FILE)
+    config_path = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if (explicit or default_file) and config_path.exists():
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("(file)", f"not valid TOML: {exc}", source=str(config_path)) from None
+        for section, values in raw.items():
+            if isinstance(values, dict):
+                for key in values:
+                    sources[f"{section}.{key}"] = str(config_path)
+            sources[section] = str(config_path)
+    elif explicit:
+        raise ConfigError("(file)", "configuration file not found", source=str(config_path))
+
+    for dotted, (parts, value, env_name) in _env_overrides(environ).items():
+        section = raw.setdefault(parts[0], {})
+        if not isinstance(section, dict):
+            raise ConfigError(parts[0], "expected a table", source=sources.get(parts[0]))
+        section[parts[1]] = value
+        sources[dotted] = f"environment {env_name}"
+
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        problem = _describe(first)
+        source = sources.get(key) or sources.get(key.split(".")[0])
+        raise ConfigError(key, problem, source=source) from None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    message = str(error.get("msg", "invalid value"))
+    value = error.get("input")
+    if isinstance(value, (str, int, float, bool)):
+        return f"{message} (got {value!r})"
+    return message
+
+
+def effective_config(settings: Settings, *, mask_secrets: bool = True) -> dict[str, Any]:
+    """The configuration as plain data, secrets masked (for ``config show``)."""
+    data = settings.model_dump(mode="json")
+    data["database"]["effective_url"] = settings.database_url
+    if mask_secrets:
+        for key in ("url", "effective_url"):
+            data["database"][key] = mask_url(data["database"][key]) if data["database"][key] else ""
+    return data

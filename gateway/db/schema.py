@@ -1,0 +1,94 @@
+"""Tables of the node shell (SQLAlchemy Core). Migrations in gateway/db/migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One row per audit record. Hashes are lowercase hex; details is canonical JSON (see gateway/audit/record.py).
+audit_record = Table(
+    "audit_record",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", String(32), nullable=False),
+    Column("event", String(128), nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("subject_hash", String(64), nullable=True),
+    Column("correlation_id", String(128), nullable=True),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_record_subject_hash", "subject_hash"),
+    Index("ix_audit_record_correlation_id", "correlation_id"),
+)
+
+# The chain head, one row (id=1). Appenders lock it (FOR UPDATE / BEGIN IMMEDIATE) so several processes
+# extend one chain. frontier is the Merkle frontier as JSON so the root is known without re-reading leaves.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("frontier", Text, nullable=False),
+    Column("last_sth_size", BigInteger, nullable=False),
+    Column("last_sth_at", String(32), nullable=False),
+)
+
+# Signed tree heads: the audit key's signature over (log id, size, root, time).
+audit_tree_head = Table(
+    "audit_tree_head",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(200), nullable=False),
+)
+
+# Retention: after a prune, the records before `first_seq` are gone; what verification needs to carry on
+# (the Merkle frontier at first_seq and the hash of the last pruned record) is kept here, signed.
+audit_base = Table(
+    "audit_base",
+    metadata,
+    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("frontier", Text, nullable=False),
+    Column("pruned_before", String(32), nullable=False),
+    Column("ts", String(32), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(200), nullable=False),
+)
+
+# National systems allowed to call the node's APIs.
+api_client = Table(
+    "api_client",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", String(200), nullable=False),
+    Column("cert_sha256", String(64), nullable=True, unique=True),
+    Column("secret_hash", String(200), nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+)
+
+# Pieces of work started through the APIs, owned by one client: the key of per-client isolation.
+work_item = Table(
+    "work_item",
+    metadata,
+    Column("correlation_id", String(128), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Index("ix_work_item_client_id", "client_id"),
+)

@@ -1,0 +1,1 @@
+"""Once-Only Technical System: EDM codec, evidence requester and provider over AS4."""
