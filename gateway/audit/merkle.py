@@ -137,7 +137,7 @@ class Frontier:
             if not isinstance(node, str) or not _HEX_HASH.fullmatch(node):
                 raise ValueError(f"frontier JSON node {i} is not {HASH_SIZE} bytes of hex: {node!r}")
             decoded.append(bytes.fromhex(node))
-        return cls(data.get("size"), decoded)  # type: ignore[arg-type]  # checked by __init__
+        return cls(data.get("size"), decoded)  # __init__ validates the size
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frontier):

@@ -39,12 +39,14 @@ class GroupCommitter(Generic[T, R]):
         max_batch: int = 1000,
         name: str = "group-commit",
         on_batch: Callable[[int, float], None] | None = None,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._write_batch = write_batch
         self._max_batch = max_batch
         self._name = name
         self._on_batch = on_batch
+        self._after_commit = after_commit
         self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection | None = None
@@ -106,6 +108,8 @@ class GroupCommitter(Generic[T, R]):
             if not isinstance(exc, Exception):
                 raise
             return
+        if self._after_commit is not None:
+            self._after_commit()
         if self._on_batch is not None:
             self._on_batch(len(items), time.perf_counter() - started)
         for (_, future), result in zip(batch, results, strict=True):

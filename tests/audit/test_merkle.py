@@ -74,34 +74,71 @@ ROOTS = [ref_mth(entries(70)[:n]) for n in range(71)]
 FULL = source_for(LEAVES)
 
 # RFC 6962 / Certificate Transparency reference test data.
-CT_ENTRIES = [bytes.fromhex(h) for h in (
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f",
-)]
-CT_ROOTS = [bytes.fromhex(h) for h in (
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-)]
+CT_ENTRIES = [
+    bytes.fromhex(h)
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
+]
+CT_ROOTS = [
+    bytes.fromhex(h)
+    for h in (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    )
+]
 CT_INCLUSION = [  # (index, size, proof)
-    (0, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    (
+        0,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (5, 8, ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        5,
+        8,
+        [
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
 ]
 CT_CONSISTENCY = [  # (old size, new size, proof)
-    (2, 8, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+    (
+        2,
+        8,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
 ]
 
 
@@ -189,9 +226,9 @@ def test_frontier_nodes_are_perfect_subtree_roots() -> None:
     for h in leaves:
         f.append(h)
     expected, start = [], 0
-    for bit in reversed(range(45 .bit_length())):
+    for bit in reversed(range((45).bit_length())):
         if 45 >> bit & 1:
-            expected.append(root_from_leaves(leaves[start:start + (1 << bit)]))
+            expected.append(root_from_leaves(leaves[start : start + (1 << bit)]))
             start += 1 << bit
     assert f.nodes == tuple(expected)
 
@@ -258,7 +295,7 @@ def test_inclusion_all_indices_and_tampering() -> None:
             assert verify_inclusion(i, n, leaf, proof, root), (i, n)
             for k, p in enumerate(proof):
                 for j in range(HASH_SIZE):
-                    bad = proof[:k] + [flip(p, j)] + proof[k + 1:]
+                    bad = proof[:k] + [flip(p, j)] + proof[k + 1 :]
                     assert not verify_inclusion(i, n, leaf, bad, root)
             for j in range(HASH_SIZE):
                 assert not verify_inclusion(i, n, flip(leaf, j, 0x80), proof, root)
@@ -340,7 +377,7 @@ def test_consistency_all_pairs_and_tampering() -> None:
             assert proof
             for k, p in enumerate(proof):
                 for j in range(0, HASH_SIZE, 3):
-                    bad = proof[:k] + [flip(p, j)] + proof[k + 1:]
+                    bad = proof[:k] + [flip(p, j)] + proof[k + 1 :]
                     assert not verify_consistency(m, n, old, new, bad), (m, n, k, j)
             for j in range(HASH_SIZE):
                 assert not verify_consistency(m, n, flip(old, j), new, proof)
@@ -430,7 +467,7 @@ def test_property_inclusion(n: int, seed: int, data: st.DataObject) -> None:
     if proof:
         k = data.draw(st.integers(0, len(proof) - 1))
         j = data.draw(st.integers(0, HASH_SIZE - 1))
-        assert not verify_inclusion(i, n, leaves[i], proof[:k] + [flip(proof[k], j)] + proof[k + 1:], root)
+        assert not verify_inclusion(i, n, leaves[i], proof[:k] + [flip(proof[k], j)] + proof[k + 1 :], root)
     other = data.draw(st.integers(0, n - 1))
     if other != i:
         assert not verify_inclusion(other, n, leaves[i], proof, root)
@@ -454,7 +491,9 @@ def test_property_consistency(n: int, seed: int, data: st.DataObject) -> None:
     assert verify_consistency(m, n, old_root, new_root, proof)
     if proof:
         k = data.draw(st.integers(0, len(proof) - 1))
-        assert not verify_consistency(m, n, old_root, new_root, proof[:k] + [flip(proof[k], 7)] + proof[k + 1:])
+        assert not verify_consistency(
+            m, n, old_root, new_root, proof[:k] + [flip(proof[k], 7)] + proof[k + 1 :]
+        )
         assert not verify_consistency(m, n, old_root, new_root, proof[:-1])
     # A log that forked at some index < m is caught.
     if m >= 2:
@@ -572,7 +611,7 @@ def test_pruned_error_is_value_error_and_arguments_checked() -> None:
 
 
 def test_get_leaves_returning_wrong_count_is_an_error() -> None:
-    src = NodeSource(10, lambda s, e: LEAVES[s:e - 1])
+    src = NodeSource(10, lambda s, e: LEAVES[s : e - 1])
     with pytest.raises(ValueError):
         src.subtree_hash(0, 10)
 

@@ -1,0 +1,58 @@
+"""Client secrets: generated here, shown once, stored only as a salted scrypt hash.
+
+The stored form names its parameters (``scrypt$n$r$p$salt$hash``) so they can be raised later without
+invalidating secrets already issued.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+_N, _R, _P = 2**14, 8, 1
+_SALT_BYTES = 16
+_HASH_BYTES = 32
+# scrypt needs 128*n*r bytes; OpenSSL's default ceiling (32 MiB) is too close for comfort.
+_MAXMEM = 64 * 1024 * 1024
+_PREFIX = "scrypt"
+
+
+def new_secret() -> str:
+    """A 256-bit random secret, URL-safe so it survives HTTP Basic and form encoding unchanged."""
+    return secrets.token_urlsafe(32)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_HASH_BYTES)
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(_SALT_BYTES)
+    digest = _scrypt(secret, salt, _N, _R, _P)
+    return f"{_PREFIX}${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_secret(secret: str, stored: str | None) -> bool:
+    """Constant-time check. With no stored hash a dummy one is computed so timing does not reveal it."""
+    if stored is None:
+        hash_secret(secret)
+        return False
+    try:
+        prefix, n, r, p, salt, digest = stored.split("$")
+        if prefix != _PREFIX:
+            return False
+        expected = _unb64(digest)
+        actual = _scrypt(secret, _unb64(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
