@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -137,7 +138,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appends", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--postgres", metavar="ADMIN_URL", help="also measure on PostgreSQL (creates a scratch DB)")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", default=os.environ.get("GATEWAY_BENCH_PG_URL"),
+                        help="also measure on PostgreSQL (creates a scratch DB); default $GATEWAY_BENCH_PG_URL")
     args = parser.parse_args()
     figures: dict[str, float] = {"appenders": APPENDERS}
     figures.update(asyncio.run(measure("sqlite", args.appends, args.rounds, None)))

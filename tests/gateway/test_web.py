@@ -149,7 +149,7 @@ def test_serve_process_logs_json_and_stops_cleanly_on_sigterm(tmp_path: Path) ->
 
     assert asyncio.run(call()) == (200, "ops-check-1")
     proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=30)
+    _, rest = proc.communicate(timeout=30)
     assert proc.returncode == 0
     logged = [json.loads(line) for line in rest.splitlines() if line.strip()]
     request_line = next(e for e in logged if e.get("route") == "/readyz")
