@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # lxml and xmlsec must come as wheels: a source build links another libxml2 and import fails.
+SOURCES := gateway pki as4 smp_client eidas_node oots preview_space conformance tests bench
 PIP_INSTALL := $(BIN)/pip install --quiet --only-binary lxml,xmlsec
 
 .PHONY: run test bench install install-dev lint clean
@@ -29,13 +30,14 @@ run: install
 # The whole suite. PostgreSQL tests use 127.0.0.1:5432 (GATEWAY_TEST_PG_URL to change); under CI=true
 # they must run, locally they are skipped with a message when the server is unreachable.
 test: install-dev
+	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python bench/run_all.py
 
 lint: install-dev
-	$(BIN)/ruff check gateway pki as4 smp_client eidas_node oots preview_space conformance tests bench
+	$(BIN)/ruff check $(SOURCES)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

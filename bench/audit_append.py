@@ -27,13 +27,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.config import load_settings  # noqa: E402
-from gateway.db.group_commit import GroupCommitter  # noqa: E402
-from gateway.db.schema import audit_record  # noqa: E402
-from gateway.runtime import Node  # noqa: E402
+from gateway.config import load_settings
+from gateway.db.group_commit import GroupCommitter
+from gateway.db.schema import audit_record
+from gateway.runtime import Node
 
 APPENDERS = 16
 DETAILS = {"message_id": "0f8fad5b-d9cb-469f-a165-70867728950e@edelivery.lv", "service": "oots", "size": 1024}

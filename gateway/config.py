@@ -80,8 +80,9 @@ class AuditSection(_Section):
 
 
 class AuthSection(_Section):
+    # Bearer tokens older than this (plus the skew) are refused whatever their exp says: bounds the damage
+    # of a leaked token.
     token_ttl_s: int = Field(default=300, ge=30, le=86_400)
-    # Bearer tokens older than this are refused whatever their exp says: bounds the damage of a leaked token.
     max_clock_skew_s: int = Field(default=30, ge=0, le=600)
 
 

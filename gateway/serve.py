@@ -18,10 +18,14 @@ from gateway.web.app import build_app
 from gateway.web.tls import server_context
 
 log = logging.getLogger("gateway.serve")
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     ssl_context = server_context(settings.http)
+    if ssl_context is None and settings.http.host not in LOOPBACK:
+        log.warning("serving plain HTTP on %s: client secrets and tokens cross the network in clear; "
+                    "configure http.tls_cert and http.tls_key", settings.http.host)
     node = await Node.open(settings)
     runner = web.AppRunner(
         build_app(node), shutdown_timeout=settings.http.shutdown_timeout_s, access_log=None,
@@ -35,7 +39,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         await runner.setup()
         site = web.TCPSite(runner, settings.http.host, settings.http.port, ssl_context=ssl_context)
         await site.start()
-        bound = [sock.getsockname() for sock in (runner.server and site._server.sockets or [])]  # type: ignore[union-attr]
+        bound = runner.addresses
         scheme = "https" if ssl_context else "http"
         address = f"{scheme}://{bound[0][0]}:{bound[0][1]}" if bound else f"{settings.http.host}:{settings.http.port}"
         log.info("gateway node %s listening on %s", settings.node.id, address,

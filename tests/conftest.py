@@ -26,7 +26,7 @@ def _pg_reachable() -> str | None:
 
     try:
         asyncio.run(probe())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 

@@ -33,6 +33,26 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def create_private_once(path: Path, data: bytes) -> None:
+    """Create a secret file unless it exists, safe when several processes start at once.
+
+    Written to a private temporary file and hard-linked into place: link() fails if another process won
+    the race, and nobody ever reads a half-written key.
+    """
+    if path.exists():
+        return
+    staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    write_private(staging, data)
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        pass
+    finally:
+        staging.unlink()
 
 
 @dataclass
@@ -82,14 +102,13 @@ def load_or_create(keys_dir: Path) -> AuditKeys:
     subject_path = keys_dir / SUBJECT_KEY_FILE
     if not signing_path.exists():
         key = Ed25519PrivateKey.generate()
-        write_private(
+        create_private_once(
             signing_path,
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             ),
         )
-    if not subject_path.exists():
-        write_private(subject_path, secrets.token_hex(32).encode())
+    create_private_once(subject_path, secrets.token_hex(32).encode())
     loaded = serialization.load_pem_private_key(signing_path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError(f"{signing_path}: expected an Ed25519 private key")

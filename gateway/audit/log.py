@@ -181,7 +181,7 @@ class AuditLog:
             await asyncio.sleep(self._sth_every_seconds)
             try:
                 await self.sign_tree_head(force=False)
-            except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            except Exception as exc:
                 log.warning("periodic tree head failed: %s", exc)
 
     async def _write_batch(

@@ -128,10 +128,10 @@ class Frontier:
     def from_json(cls, data: dict[str, Any]) -> "Frontier":
         """Inverse of :meth:`to_json`; raises ``ValueError`` on anything malformed."""
         if not isinstance(data, dict):
-            raise ValueError("frontier JSON must be an object")  # noqa: TRY004 (contract: ValueError)
+            raise ValueError("frontier JSON must be an object")
         nodes = data.get("nodes")
         if not isinstance(nodes, list):
-            raise ValueError("frontier JSON 'nodes' must be a list of hex strings")  # noqa: TRY004
+            raise ValueError("frontier JSON 'nodes' must be a list of hex strings")
         decoded = []
         for i, node in enumerate(nodes):
             if not isinstance(node, str) or not _HEX_HASH.fullmatch(node):

@@ -80,6 +80,7 @@ def verify_inclusion_document(document: dict[str, Any], verifier: HeadVerifier) 
         return False, "the record's content does not match its hash"
     if not head.verify(verifier):
         return False, "the tree head signature is invalid or made by an unknown key"
-    if not verify_inclusion(record.seq, head.tree_size, bytes.fromhex(record.hash), path, bytes.fromhex(head.root_hash)):
+    leaf, root = bytes.fromhex(record.hash), bytes.fromhex(head.root_hash)
+    if not verify_inclusion(record.seq, head.tree_size, leaf, path, root):
         return False, f"record {record.seq} is not included in the tree of size {head.tree_size}"
     return True, f"record {record.seq} is included in the signed tree of size {head.tree_size}"

@@ -84,7 +84,9 @@ def encode_details(details: Mapping[str, Any]) -> str:
         raise AuditInputError(f"details{''.join(reversed(exc.path))}: {exc.problem}") from None
     encoded = canonical_json(checked)
     if len(encoded) > _MAX_DETAILS_BYTES:
-        raise AuditInputError(f"details: larger than {_MAX_DETAILS_BYTES} bytes; the audit log holds facts, not content")
+        raise AuditInputError(
+            f"details: larger than {_MAX_DETAILS_BYTES} bytes; the audit log holds facts, not content"
+        )
     return encoded.decode()
 
 

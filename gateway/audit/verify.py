@@ -172,7 +172,9 @@ async def start_state(
     if base is None:
         return 0, GENESIS_HASH, Frontier()
     if not base.verify(verifier):
-        report.fail("AUDIT_PRUNE_BASE_BAD_SIGNATURE", base.first_seq, "the retention (prune) base is not validly signed")
+        report.fail(
+            "AUDIT_PRUNE_BASE_BAD_SIGNATURE", base.first_seq, "the retention (prune) base is not validly signed"
+        )
         return None
     frontier = Frontier.from_json(json.loads(base.frontier))
     if frontier.size != base.first_seq:

@@ -1,6 +1,6 @@
 """Who is calling, and may they: the helpers every API handler uses.
 
-``auth_middleware`` authenticates and puts an :class:`AuthenticatedClient` at ``request["client"]``;
+``auth_middleware`` authenticates and puts an :class:`AuthenticatedClient` at ``request[CLIENT_KEY]``;
 handlers then ask for roles with :func:`require_roles` or declare them with :func:`requires`. A role
 refusal raised here is audited by the middleware on its way out, so handlers never audit refusals.
 """
@@ -17,7 +17,6 @@ from aiohttp import web
 from gateway.auth.clients import ROLES
 from gateway.web.problem import ProblemError
 
-CLIENT_KEY = "client"
 # Attribute a handler decorated with @requires carries; the middleware authenticates such routes wherever
 # they are mounted, not only under /api/.
 REQUIRED_ROLES_ATTR = "__gateway_required_roles__"
@@ -38,6 +37,9 @@ class AuthenticatedClient:
 
     def as_dict(self) -> dict[str, Any]:
         return {"client_id": self.client_id, "name": self.name, "roles": sorted(self.roles), "method": self.method}
+
+
+CLIENT_KEY: web.RequestKey[AuthenticatedClient] = web.RequestKey("client", AuthenticatedClient)
 
 
 class RoleRefused(ProblemError):

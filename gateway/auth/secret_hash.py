@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 
 _N, _R, _P = 2**14, 8, 1
 _SALT_BYTES = 16
@@ -17,6 +18,9 @@ _HASH_BYTES = 32
 # scrypt needs 128*n*r bytes; OpenSSL's default ceiling (32 MiB) is too close for comfort.
 _MAXMEM = 64 * 1024 * 1024
 _PREFIX = "scrypt"
+# Each hash holds ~16 MiB for tens of milliseconds; bounding how many run at once bounds what a flood of
+# token requests can make the process allocate (the rest wait their turn).
+_SLOTS = threading.BoundedSemaphore(4)
 
 
 def new_secret() -> str:
@@ -33,7 +37,8 @@ def _unb64(text: str) -> bytes:
 
 
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_HASH_BYTES)
+    with _SLOTS:
+        return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_HASH_BYTES)
 
 
 def hash_secret(secret: str) -> str:

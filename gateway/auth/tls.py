@@ -1,8 +1,8 @@
 """The TLS client certificate of an API request.
 
-The server context (gateway/web/tls.py) asks for an optional client certificate and verifies it against
-``http.client_ca``. The TLS stack does the chain check: a certificate that does not chain to ``http.client_ca`` fails the
-handshake, so a certificate that reaches the middleware is trusted and only needs to be registered.
+The server context (gateway/web/tls.py) asks for an optional client certificate and the TLS stack checks
+it against ``http.client_ca``: a certificate that does not chain to it fails the handshake, so one that
+reaches the middleware is trusted and only needs to be registered.
 Client certificates must reach the node directly; a TLS-terminating proxy in front would hide them (and
 headers claiming a certificate are never trusted).
 """

@@ -7,7 +7,6 @@ classic "HS256 keyed with the public key" confusion) is refused before its signa
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -19,7 +18,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.audit.keys import key_id_of, write_private
+from gateway.audit.keys import create_private_once, key_id_of
 from gateway.auth.clients import ROLES
 from gateway.config import Settings
 
@@ -58,25 +57,13 @@ class IssuedToken:
 
 
 def load_or_create_signing_key(keys_dir: Path) -> Ed25519PrivateKey:
-    """Read the token key, generating it on first use.
-
-    Generated into a private temporary file and hard-linked into place: link() fails if another process
-    won the race, and nobody ever reads a half-written key.
-    """
+    """Read the token key, generating it on first use."""
     path = keys_dir / TOKEN_KEY_FILE
     if not path.exists():
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
+        create_private_once(path, key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        staging = keys_dir / f".{TOKEN_KEY_FILE}.{secrets.token_hex(8)}"
-        write_private(staging, pem)
-        try:
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        finally:
-            staging.unlink()
+        ))
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise TypeError(f"{path}: expected an Ed25519 private key")

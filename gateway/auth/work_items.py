@@ -22,6 +22,7 @@ from gateway.auth.access import current_client, requires
 from gateway.auth.ownership import load_owned, owned_by
 from gateway.auth.services import node_of, record_refusal
 from gateway.db.schema import work_item
+from gateway.web.keys import CORRELATION_KEY
 from gateway.web.problem import ProblemError
 
 WORK_ITEM_ROLES = ("portal", "register")
@@ -54,7 +55,7 @@ async def create_work_item(request: web.Request) -> web.Response:
     client = current_client(request)
     kind = await _read_kind(request)
     node = node_of(request)
-    item_id: str = request["correlation_id"]
+    item_id = request[CORRELATION_KEY]
     now = format_ts(datetime.now(UTC))
     row = {"correlation_id": item_id, "client_id": client.client_id, "kind": kind, "status": INITIAL_STATUS,
            "created_at": now, "updated_at": now}

@@ -126,12 +126,9 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 def _register_subcommands() -> None:
     from gateway.cli.audit_cmd import audit
+    from gateway.cli.clients_cmd import clients
 
     cli.add_command(audit)
-    try:
-        from gateway.cli.clients_cmd import clients
-    except ImportError:  # pragma: no cover - during development of the clients commands
-        return
     cli.add_command(clients)
 
 

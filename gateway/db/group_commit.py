@@ -120,6 +120,6 @@ class GroupCommitter(Generic[T, R]):
         if self._conn is not None:
             try:
                 await self._conn.close()
-            except Exception:  # noqa: BLE001 - the connection is already broken
+            except Exception:
                 pass
             self._conn = None

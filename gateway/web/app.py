@@ -13,6 +13,7 @@ from sqlalchemy import text
 from gateway import correlation
 from gateway.metrics import CONTENT_TYPE_LATEST
 from gateway.runtime import Node
+from gateway.web.keys import CORRELATION_KEY
 from gateway.web.problem import ProblemError, problem
 
 log = logging.getLogger("gateway.http")
@@ -27,7 +28,7 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
     offered = request.headers.get(correlation.HEADER, "")
     corr = offered if offered and correlation.is_valid(offered) else correlation.new_id()
     correlation.set_current(corr)
-    request["correlation_id"] = corr
+    request[CORRELATION_KEY] = corr
     try:
         response = await handler(request)
     except web.HTTPException as exc:
@@ -82,7 +83,7 @@ async def readyz(request: web.Request) -> web.Response:
             async with node.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     checks["audit_key"] = "ok" if node.audit_keys.key_id else "missing"
     ready = all(value == "ok" for value in checks.values())

@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 if TYPE_CHECKING:
-    from tests.auth.conftest import Api, Issued
+    from tests.auth.certs import Issued
+    from tests.auth.conftest import Api
 
 
 async def _whoami(api: Api, cert: Issued | None, corr: str, headers: dict[str, str] | None = None,

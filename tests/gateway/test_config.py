@@ -83,7 +83,8 @@ def test_secrets_are_masked() -> None:
 
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    return subprocess.run([sys.executable, "-m", "gateway.cli.main", *args], env={**clean, **env, "PYTHONPATH": str(REPO)},
+    return subprocess.run([sys.executable, "-m", "gateway.cli.main", *args],
+                          env={**clean, **env, "PYTHONPATH": str(REPO)},
                           cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
@@ -106,6 +107,7 @@ def test_cli_unreachable_database_is_named(tmp_path: Path) -> None:
 
 
 def test_cli_config_show_masks_password(tmp_path: Path) -> None:
-    result = _cli("config", "show", "--json", env={"GATEWAY_DATABASE__URL": "postgresql://a:topsecret@h/d"}, cwd=tmp_path)
+    result = _cli("config", "show", "--json", env={"GATEWAY_DATABASE__URL": "postgresql://a:topsecret@h/d"},
+                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "topsecret" not in result.stdout and '"url": "postgresql://a:****@h/d"' in result.stdout

@@ -45,7 +45,7 @@ async def served(node: Node) -> AsyncIterator[tuple[Node, str]]:
 
 
 async def test_health_ready_metrics(served) -> None:
-    node, base = served
+    _, base = served
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/healthz") as resp:
             assert resp.status == 200 and (await resp.json())["status"] == "alive"
