@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert
+from sqlalchemy import Column, Index, MetaData, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.config import load_settings
@@ -36,6 +36,14 @@ from gateway.db.schema import audit_record
 from gateway.runtime import Node
 
 APPENDERS = 16
+# The audit table's columns and indexes, without the chain trigger.
+PLAIN_TABLE = Table(
+    "bench_plain_insert", MetaData(),
+    *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+      for c in audit_record.columns),
+    Index("ix_bench_plain_subject_hash", "subject_hash"),
+    Index("ix_bench_plain_correlation_id", "correlation_id"),
+)
 DETAILS = {"message_id": "0f8fad5b-d9cb-469f-a165-70867728950e@edelivery.lv", "service": "oots", "size": 1024}
 
 
@@ -63,8 +71,10 @@ async def audit_run(settings_env: dict[str, str], total: int) -> float:
 
 
 async def plain_run(settings_env: dict[str, str], total: int) -> float:
-    """Same rows, same engine, same GroupCommitter; no hash, no head lock, no tree heads."""
+    """Same rows, same engine, same GroupCommitter; no hash, no chain trigger, no tree heads."""
     node = await Node.open(load_settings(environ=settings_env, default_file=False), start_audit=False)
+    async with node.engine.begin() as conn:
+        await conn.run_sync(PLAIN_TABLE.metadata.create_all)
     details = json.dumps(DETAILS, sort_keys=True, separators=(",", ":"))
     seq_counter = iter(range(10**12))
 
@@ -75,7 +85,7 @@ async def plain_run(settings_env: dict[str, str], total: int) -> float:
             rows.append({"seq": seq, "ts": "2026-11-23T12:00:00.000000Z", "event": "bench.append",
                          "actor": f"appender-{worker}", "subject_hash": f"{i:064x}", "correlation_id": None,
                          "details": details, "prev_hash": "00" * 32, "hash": "11" * 32})
-        await conn.execute(insert(audit_record), rows)
+        await conn.execute(insert(PLAIN_TABLE), rows)
         return [row["seq"] for row in rows]
 
     committer: GroupCommitter[tuple[int, int], int] = GroupCommitter(

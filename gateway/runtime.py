@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.audit.keys import AuditKeys, load_or_create
 from gateway.audit.log import AuditLog
+from gateway.auth.tokens import load_or_create_signing_key
 from gateway.config import Settings
 from gateway.db.engine import check_reachable, create_engine
 from gateway.db.migrate import upgrade
@@ -39,6 +40,7 @@ class Node:
             await engine.dispose()
             raise
         keys = load_or_create(settings.keys_dir)
+        load_or_create_signing_key(settings.keys_dir)  # the API token key: every key exists from first start
         metrics = NodeMetrics()
         audit = AuditLog(
             engine, keys,

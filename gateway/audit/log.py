@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -18,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway import correlation
+from gateway.audit.head import ChainHead, is_chain_guard_error, read_chain_head
 from gateway.audit.keys import AuditKeys
-from gateway.audit.merkle import Frontier
 from gateway.audit.record import (
     AuditInputError,
     build_record,
@@ -32,7 +32,7 @@ from gateway.audit.record import (
     subject_hash,
 )
 from gateway.audit.treehead import TreeHead
-from gateway.db.group_commit import GroupCommitter
+from gateway.db.group_commit import GroupCommitter, RetryBatch
 from gateway.db.schema import audit_head, audit_record, audit_tree_head
 
 log = logging.getLogger(__name__)
@@ -50,29 +50,6 @@ class _Append:
 
 
 @dataclass
-class ChainHead:
-    """The chain's tip: what the next record links to and the Merkle frontier to extend."""
-
-    size: int
-    last_hash: str
-    frontier: Frontier
-    last_sth_size: int
-    last_sth_at: str
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ChainHead:
-        return cls(row["size"], row["last_hash"], Frontier.from_json(json.loads(row["frontier"])),
-                   row["last_sth_size"], row["last_sth_at"])
-
-    def copy(self) -> ChainHead:
-        return ChainHead(self.size, self.last_hash, self.frontier.copy(), self.last_sth_size, self.last_sth_at)
-
-    def values(self) -> dict[str, Any]:
-        return {"size": self.size, "last_hash": self.last_hash, "frontier": json.dumps(self.frontier.to_json()),
-                "last_sth_size": self.last_sth_size, "last_sth_at": self.last_sth_at}
-
-
-@dataclass
 class _BatchPlan:
     rows: list[dict[str, Any]] = field(default_factory=list)
     heads: list[dict[str, Any]] = field(default_factory=list)
@@ -84,14 +61,6 @@ class _BatchPlan:
 @dataclass(frozen=True, slots=True)
 class _SignHead:
     force: bool  # sign even when no record arrived since the last head
-
-
-async def lock_head(conn: AsyncConnection) -> Mapping[str, Any]:
-    """Read the chain head inside the caller's transaction, holding the append lock."""
-    query = select(audit_head).where(audit_head.c.id == 1)
-    if conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already holds the database write lock
-        query = query.with_for_update()
-    return (await conn.execute(query)).mappings().one()
 
 
 class AuditLog:
@@ -187,23 +156,25 @@ class AuditLog:
     async def _write_batch(
         self, conn: AsyncConnection, items: Sequence[_Append | _SignHead]
     ) -> list[int | TreeHead | None]:
-        # The head this process committed last is cached: in the common case one conditional UPDATE both
-        # takes the row lock and proves nobody else appended meanwhile, saving a round trip per batch
-        # (round trips, not hashing, are what an append costs; see bench/audit_append.py).
+        # The head this process committed last is cached: the database's chain trigger checks it as the
+        # records go in, so the common case costs no extra round trip (round trips, not hashing, are what an
+        # append costs; see bench/audit_append.py). Batches without records always read the head afresh.
         cached, self._head = self._head, None
-        state = cached.copy() if cached else ChainHead.from_row(await lock_head(conn))
+        has_records = any(isinstance(item, _Append) for item in items)
+        state = cached.copy() if cached and has_records else await read_chain_head(conn)
         plan = self._plan(state, items)
-        if plan.rows or plan.heads:
-            guard = (audit_head.c.size == cached.size, audit_head.c.last_hash == cached.last_hash) if cached else ()
-            result = await conn.execute(update(audit_head).where(audit_head.c.id == 1, *guard).values(**state.values()))
-            if result.rowcount != 1:  # another process appended since our last batch: lock, re-read, redo
-                state = ChainHead.from_row(await lock_head(conn))
-                plan = self._plan(state, items)
-                await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**state.values()))
+        try:
             if plan.rows:
                 await conn.execute(insert(audit_record), plan.rows)
             if plan.heads:
                 await conn.execute(insert(audit_tree_head), plan.heads)
+        except DBAPIError as exc:
+            if cached is not None and (is_chain_guard_error(exc) or isinstance(exc, IntegrityError)):
+                # Another process appended (or signed) since our last batch: redo under the lock.
+                raise RetryBatch(str(exc)) from exc
+            raise
+        if plan.heads:
+            await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**state.checkpoint_values()))
         for index in plan.latest_head_wanted:
             plan.results[index] = await self._latest_head(conn)
         self._uncommitted_head = state

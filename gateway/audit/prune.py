@@ -12,15 +12,17 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.audit.log import AuditLog, lock_head
+from gateway.audit.head import lock_head
+from gateway.audit.log import AuditLog
+from gateway.audit.merkle import Frontier
 from gateway.audit.record import format_ts
 from gateway.audit.treehead import PruneBase
 from gateway.audit.verify import ChainChecker, VerifyReport, iter_records, load_heads, start_state
 from gateway.db.engine import writer_connection
-from gateway.db.schema import audit_base, audit_record, audit_tree_head
+from gateway.db.schema import audit_base, audit_head, audit_record, audit_tree_head
 
 
 class PruneRefused(Exception):
@@ -64,6 +66,10 @@ async def prune(engine: AsyncEngine, audit: AuditLog, before: datetime, *, actor
                 format_ts(datetime.now(UTC)),
             )
             await conn.execute(insert(audit_base).values(**{k: getattr(base, k) for k in PruneBase.__slots__}))
+            stored = Frontier.from_json(json.loads(head["frontier"]))
+            if stored.size < cut:  # appenders extend the stored frontier from the records: keep it past the cut
+                await conn.execute(update(audit_head).where(audit_head.c.id == 1)
+                                   .values(frontier=json.dumps(checker.frontier.to_json())))
             await conn.execute(delete(audit_record).where(audit_record.c.seq < cut))
             await conn.execute(delete(audit_tree_head).where(audit_tree_head.c.tree_size < cut))
             removed = cut - start_seq

@@ -28,6 +28,13 @@ class CommitterClosed(RuntimeError):
     pass
 
 
+class RetryBatch(Exception):
+    """Raised by a batch writer to have its transaction rolled back and the batch written again."""
+
+
+MAX_ATTEMPTS = 5
+
+
 class GroupCommitter(Generic[T, R]):
     """Serialises ``write_batch(conn, items) -> results`` calls; one result per item, in order."""
 
@@ -95,10 +102,7 @@ class GroupCommitter(Generic[T, R]):
         items = [item for item, _ in batch]
         started = time.perf_counter()
         try:
-            if self._conn is None:
-                self._conn = await writer_connection(self._engine)
-            async with self._conn.begin():
-                results = await self._write_batch(self._conn, items)
+            results = await self._write_with_retries(items)
         except BaseException as exc:
             log.error("%s: batch of %d failed: %s", self._name, len(items), exc)
             await self._drop_connection()
@@ -115,6 +119,19 @@ class GroupCommitter(Generic[T, R]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    async def _write_with_retries(self, items: list[T]) -> Sequence[R]:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if self._conn is None:
+                self._conn = await writer_connection(self._engine)
+            try:
+                async with self._conn.begin():
+                    return await self._write_batch(self._conn, items)
+            except RetryBatch:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.debug("%s: batch retried (attempt %d)", self._name, attempt)
+        raise AssertionError("unreachable")
 
     async def _drop_connection(self) -> None:
         if self._conn is not None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from tests.conftest import make_settings
 def settings(tmp_path: Path, db_url: str) -> Settings:
     # Small tree-head interval so every test crosses several signed heads.
     return make_settings(tmp_path / "data", db_url, audit__sth_every_records="10")
-
-
-@pytest.fixture
-async def node(settings: Settings) -> AsyncIterator[Node]:
-    opened = await Node.open(settings)
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def fill(node: Node, count: int, *, start: int = 0, event: str = "test.record") -> list[int]:

@@ -116,3 +116,19 @@ async def test_close_commits_queued_appends(settings) -> None:
         assert report.ok and report.size == 50
     finally:
         await reopened.close()
+
+
+async def test_two_writers_on_one_database_retry_and_keep_one_chain(node: Node, settings) -> None:
+    other = await Node.open(settings)  # a second appender with its own cached head, as another process has
+    try:
+        for round_no in range(5):
+            mine = asyncio.gather(*(node.audit.append("test.a", "a", details={"r": round_no}) for _ in range(7)))
+            theirs = asyncio.gather(*(other.audit.append("test.b", "b", details={"r": round_no}) for _ in range(5)))
+            await asyncio.gather(mine, theirs)
+        await other.audit.sign_tree_head(force=True)
+        await node.audit.sign_tree_head(force=True)
+    finally:
+        await other.close()
+    report = await verify_log(node.engine, node.audit_keys)
+    assert report.ok, report.problem
+    assert report.size == 60

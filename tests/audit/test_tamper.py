@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from gateway.audit.merkle import Frontier
 from gateway.audit.record import build_record
@@ -28,6 +30,25 @@ async def _sql(node: Node, *statements) -> None:
     async with node.engine.begin() as conn:
         for statement in statements:
             await conn.execute(statement)
+
+
+async def _disable_chain_trigger(node: Node) -> None:
+    """What an attacker with administrator access to the database does first."""
+    if node.engine.dialect.name == "sqlite":
+        statements = [text("DROP TRIGGER audit_record_chain_guard"), text("DROP TRIGGER audit_record_chain_advance")]
+    else:
+        statements = [text("ALTER TABLE audit_record DISABLE TRIGGER audit_record_chain")]
+    await _sql(node, *statements)
+
+
+async def test_database_refuses_records_that_do_not_extend_the_chain(node: Node) -> None:
+    await fill(node, 5)
+    head = await _row(node, 4)
+    for seq, prev in ((3, head["prev_hash"]), (6, head["hash"]), (5, "ab" * 32)):
+        forged = build_record(seq, head["ts"], "test.record", "forger", None, None, "{}", prev)
+        with pytest.raises(DBAPIError, match="audit chain head moved"):
+            await _sql(node, audit_record.insert().values(**{k: getattr(forged, k) for k in forged.__slots__}))
+    assert (await _verify(node)).ok
 
 
 async def test_untouched_log_verifies(node: Node) -> None:
@@ -98,6 +119,7 @@ async def test_deleted_last_record_is_detected(node: Node) -> None:
 async def test_inserted_record_is_named(node: Node) -> None:
     await fill(node, 25)
     before = await _row(node, 4)
+    await _disable_chain_trigger(node)
     # Make room at 5 (two steps, so neither database trips over its primary key mid-update)...
     await _sql(
         node,

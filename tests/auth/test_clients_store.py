@@ -104,7 +104,7 @@ async def test_register_and_revoke_are_audited(node: Node) -> None:
 
 async def test_token_signing_key_is_created_once_with_mode_0600(node: Node) -> None:
     path = node.settings.keys_dir / TOKEN_KEY_FILE
-    assert not path.exists()  # created on first use, not at start
+    assert path.exists()  # every key the node needs exists from first start
     first = TokenService.from_settings(node.settings)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     second = TokenService.from_settings(node.settings)

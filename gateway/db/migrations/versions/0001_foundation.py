@@ -8,6 +8,47 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+# The database itself keeps the audit chain head: an insert that does not extend it exactly (right sequence
+# number, right previous hash) is refused, and an accepted one advances it. Appenders rely on this to detect
+# that another process appended meanwhile (gateway/audit/head.py), and no writer can fork the chain.
+SQLITE_CHAIN_TRIGGERS = [
+    """
+    CREATE TRIGGER audit_record_chain_guard BEFORE INSERT ON audit_record
+    WHEN NEW.seq != (SELECT size FROM audit_head WHERE id = 1)
+      OR NEW.prev_hash != (SELECT last_hash FROM audit_head WHERE id = 1)
+    BEGIN
+      SELECT RAISE(ABORT, 'audit chain head moved');
+    END
+    """,
+    """
+    CREATE TRIGGER audit_record_chain_advance AFTER INSERT ON audit_record
+    BEGIN
+      UPDATE audit_head SET size = NEW.seq + 1, last_hash = NEW.hash WHERE id = 1;
+    END
+    """,
+]
+POSTGRES_CHAIN_TRIGGERS = [
+    """
+    CREATE FUNCTION audit_record_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      head_size bigint;
+      head_hash varchar;
+    BEGIN
+      SELECT size, last_hash INTO head_size, head_hash FROM audit_head WHERE id = 1 FOR UPDATE;
+      IF NEW.seq <> head_size OR NEW.prev_hash <> head_hash THEN
+        RAISE EXCEPTION 'audit chain head moved (record %, head %)', NEW.seq, head_size;
+      END IF;
+      UPDATE audit_head SET size = NEW.seq + 1, last_hash = NEW.hash WHERE id = 1;
+      RETURN NEW;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER audit_record_chain BEFORE INSERT ON audit_record
+    FOR EACH ROW EXECUTE FUNCTION audit_record_chain()
+    """,
+]
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -87,8 +128,17 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.String(32), nullable=False),
     )
     op.create_index("ix_work_item_client_id", "work_item", ["client_id"])
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in SQLITE_CHAIN_TRIGGERS if sqlite else POSTGRES_CHAIN_TRIGGERS:
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS audit_record_chain_guard")
+        op.execute("DROP TRIGGER IF EXISTS audit_record_chain_advance")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_record_chain ON audit_record")
+        op.execute("DROP FUNCTION IF EXISTS audit_record_chain()")
     for table in ("work_item", "api_client", "audit_base", "audit_tree_head", "audit_head", "audit_record"):
         op.drop_table(table)
