@@ -18,7 +18,7 @@ SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 SHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
 SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
 
-DIGESTS: dict[str, Callable[[], "hashlib._Hash"]] = {
+DIGESTS: dict[str, Callable[[], hashlib._Hash]] = {
     SHA1: hashlib.sha1,
     SHA224: hashlib.sha224,
     SHA256: hashlib.sha256,

@@ -1,0 +1,172 @@
+"""ds:Reference processing shared by signing and verification: ID lookup, transforms, c14n, digests.
+
+Signing computes each digest with exactly the code verification uses, so what we sign is what we (and any
+conforming verifier) will check.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from pki.xml import ns
+from pki.xml.algorithms import (
+    ATTACHMENT_COMPLETE_TRANSFORM,
+    ATTACHMENT_CONTENT_TRANSFORM,
+    C14N_10,
+    DIGESTS,
+    ENVELOPED_SIGNATURE,
+    EXC_C14N,
+    AlgorithmPolicy,
+)
+from pki.xml.ns import q
+
+SWA_TRANSFORMS = frozenset({ATTACHMENT_CONTENT_TRANSFORM, ATTACHMENT_COMPLETE_TRANSFORM})
+C14N_METHODS = frozenset({EXC_C14N, C14N_10})
+
+# cid -> the MIME part (an object with content_id, headers and chunks(); see pki/xml/attachments.py).
+AttachmentResolver = Callable[[str], Any]
+
+
+class SignatureError(ValueError):
+    """A signature that does not verify or cannot be processed. ``code`` is stable (XMLDSIG_...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    uri: str
+    prefixes: tuple[str, ...] = ()  # exclusive c14n InclusiveNamespaces PrefixList
+
+
+def canonicalize(element: etree._Element, method: str, prefixes: Sequence[str] = ()) -> bytes:
+    """Canonical bytes of an element (and its subtree) with exclusive or inclusive c14n 1.0, no comments."""
+    if method not in C14N_METHODS:
+        raise SignatureError("XMLDSIG_TRANSFORM_UNSUPPORTED", f"canonicalization {method!r} is not supported")
+    exclusive = method == EXC_C14N
+    return etree.tostring(
+        element, method="c14n", exclusive=exclusive, with_comments=False,
+        inclusive_ns_prefixes=list(prefixes) if exclusive and prefixes else None,
+    )
+
+
+def find_by_id(root: etree._Element, id_value: str, id_attributes: Sequence[str] = ns.ID_ATTRIBUTES) -> etree._Element:
+    """The one element carrying this ID. Zero or several (under any ID attribute) is refused: duplicate IDs
+    are how signature-wrapping attacks make a verifier digest one element and an application read another."""
+    matches = [
+        element
+        for element in root.iter(etree.Element)
+        for attribute in id_attributes
+        if element.get(attribute) == id_value
+    ]
+    if not matches:
+        raise SignatureError("XMLDSIG_REFERENCE_NOT_FOUND", f"no element has the ID {id_value!r}")
+    if len(matches) > 1:
+        raise SignatureError("XMLDSIG_DUPLICATE_ID", f"{len(matches)} elements carry the ID {id_value!r}")
+    return matches[0]
+
+
+def read_transforms(reference: etree._Element) -> list[Transform]:
+    transforms_el = reference.find(q(ns.DS, "Transforms"))
+    if transforms_el is None:
+        return []
+    result = []
+    for transform in transforms_el:
+        if not isinstance(transform.tag, str):
+            continue
+        if transform.tag != q(ns.DS, "Transform"):
+            raise SignatureError("XMLDSIG_MALFORMED", f"unexpected {transform.tag} in ds:Transforms")
+        result.append(Transform(transform.get("Algorithm", ""), read_prefix_list(transform)))
+    return result
+
+
+def read_prefix_list(method_element: etree._Element) -> tuple[str, ...]:
+    inclusive = method_element.find(q(ns.EC, "InclusiveNamespaces"))
+    if inclusive is None:
+        return ()
+    return tuple(inclusive.get("PrefixList", "").split())
+
+
+def _without(element: etree._Element, signature: etree._Element) -> etree._Element:
+    """A copy of ``element`` without ``signature`` (the enveloped-signature transform). The text after the
+    signature stays: in the XPath data model it is a node of its own, in lxml it is the element's tail."""
+    path = []
+    node = signature
+    while node is not element:
+        parent = node.getparent()
+        path.append(parent.index(node))
+        node = parent
+    clone = copy.deepcopy(element)
+    target = clone
+    for index in reversed(path):
+        target = target[index]
+    parent = target.getparent()
+    if target.tail:
+        previous = target.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + target.tail
+        else:
+            parent.text = (parent.text or "") + target.tail
+    parent.remove(target)
+    return clone
+
+
+def element_octets(
+    element: etree._Element, transforms: Sequence[Transform], signature: etree._Element, policy: AlgorithmPolicy
+) -> bytes:
+    """Apply a same-document reference's transforms: [enveloped-signature] then one c14n (implicit: c14n 1.0)."""
+    remaining = list(transforms)
+    subject = element
+    if remaining and remaining[0].uri == ENVELOPED_SIGNATURE:
+        policy.check_transform(ENVELOPED_SIGNATURE)
+        remaining.pop(0)
+        if _is_ancestor(element, signature):
+            subject = _without(element, signature)
+    elif _is_ancestor(element, signature):
+        raise SignatureError(
+            "XMLDSIG_MALFORMED", "a reference covers its own signature without the enveloped transform"
+        )
+    if not remaining:
+        policy.check_c14n(C14N_10)  # XML-DSig's implicit node-set-to-octets conversion
+        return canonicalize(subject, C14N_10)
+    if len(remaining) > 1:
+        chain = [t.uri for t in transforms]
+        raise SignatureError("XMLDSIG_TRANSFORM_UNSUPPORTED", f"unsupported transform chain {chain}")
+    policy.check_transform(remaining[0].uri)
+    return canonicalize(subject, remaining[0].uri, remaining[0].prefixes)
+
+
+def _is_ancestor(element: etree._Element, node: etree._Element) -> bool:
+    return any(ancestor is element for ancestor in node.iterancestors())
+
+
+def digest(data: bytes, digest_uri: str, policy: AlgorithmPolicy) -> bytes:
+    policy.check_digest(digest_uri)
+    hasher = DIGESTS[digest_uri]()
+    hasher.update(data)
+    return hasher.digest()
+
+
+def attachment_reference_digest(
+    content_id: str, transforms: Sequence[Transform], digest_uri: str, policy: AlgorithmPolicy,
+    attachments: AttachmentResolver | None,
+) -> bytes:
+    if attachments is None:
+        raise SignatureError("XMLDSIG_REFERENCE_NOT_FOUND", f"attachment cid:{content_id} referenced but none given")
+    for transform in transforms:
+        policy.check_transform(transform.uri)
+    from pki.xml.attachments import attachment_digest  # the SwA transforms (streaming)
+
+    try:
+        part = attachments(content_id)
+    except KeyError:
+        raise SignatureError("XMLDSIG_REFERENCE_NOT_FOUND", f"no MIME part with Content-ID {content_id!r}") from None
+    return attachment_digest(part, [t.uri for t in transforms], digest_uri, policy=policy)
