@@ -86,6 +86,14 @@ class AuthSection(_Section):
     max_clock_skew_s: int = Field(default=30, ge=0, le=600)
 
 
+class PkiSection(_Section):
+    # Where the node's keys, certificates, CA and trust stores live (default: <data_dir>/pki).
+    dir: Path | None = None
+    # Create a development PKI on the first `serve` when none exists. Production provisions its own keys and
+    # sets this to false, so a missing PKI is an error rather than a freshly minted self-signed CA.
+    auto_init: bool = True
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -97,6 +105,7 @@ class Settings(_Section):
     database: DatabaseSection = DatabaseSection()
     audit: AuditSection = AuditSection()
     auth: AuthSection = AuthSection()
+    pki: PkiSection = PkiSection()
     logging: LoggingSection = LoggingSection()
 
     @property
@@ -109,6 +118,10 @@ class Settings(_Section):
     @property
     def keys_dir(self) -> Path:
         return self.node.data_dir / "keys"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.pki.dir or self.node.data_dir / "pki"
 
 
 def async_database_url(url: str) -> str:

@@ -6,6 +6,7 @@ the tests exercise is what production runs.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,22 +14,49 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.audit.keys import AuditKeys, load_or_create
 from gateway.audit.log import AuditLog
 from gateway.auth.tokens import load_or_create_signing_key
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings
 from gateway.db.engine import check_reachable, create_engine
 from gateway.db.migrate import upgrade
 from gateway.metrics import NodeMetrics
+from pki.keys.file_store import FileKeyStore
+from pki.keys.manifest import MANIFEST_FILE
+from pki.keys.port import KeyPurpose, KeyStore
+
+log = logging.getLogger(__name__)
+
+
+def open_key_store(settings: Settings, *, create: bool = False) -> KeyStore | None:
+    """The node's key store, if it has a PKI; with ``create`` (and ``pki.auto_init``) a dev PKI is made first."""
+    directory = settings.pki_dir
+    if not (directory / MANIFEST_FILE).exists():
+        if not create:
+            return None
+        if not settings.pki.auto_init:
+            raise ConfigError("pki.dir", f"no PKI in {directory}: run `gateway-node pki init` or provision keys")
+        from pki.devpki.operations import init_pki
+        from pki.keys.files import load_private_key
+
+        legacy_audit_key = settings.keys_dir / "audit-signing.pem"
+        adopt = {KeyPurpose.AUDIT_SIGNING: load_private_key(legacy_audit_key)} if legacy_audit_key.exists() else {}
+        init_pki(directory, node_id=settings.node.id, country=settings.node.country,
+                 hostnames=(settings.http.host, "localhost"), adopt=adopt)
+        log.warning("created a development PKI in %s (pki.auto_init); provision real keys for production", directory)
+    return FileKeyStore(directory)
 
 
 @dataclass
 class Node:
     settings: Settings
     engine: AsyncEngine
+    key_store: KeyStore | None
     audit_keys: AuditKeys
     audit: AuditLog
     metrics: NodeMetrics
 
     @classmethod
-    async def open(cls, settings: Settings, *, migrate: bool = True, start_audit: bool = True) -> Node:
+    async def open(
+        cls, settings: Settings, *, migrate: bool = True, start_audit: bool = True, create_pki: bool = False
+    ) -> Node:
         """Connect (a clear ConfigError when the database is unreachable), migrate, load or create keys."""
         settings.node.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings)
@@ -36,10 +64,11 @@ class Node:
             await check_reachable(engine, settings.database.connect_timeout_s)
             if migrate:
                 await upgrade(engine)
+            key_store = open_key_store(settings, create=create_pki)
         except BaseException:
             await engine.dispose()
             raise
-        keys = load_or_create(settings.keys_dir)
+        keys = load_or_create(settings.keys_dir, key_store)
         load_or_create_signing_key(settings.keys_dir)  # the API token key: every key exists from first start
         metrics = NodeMetrics()
         audit = AuditLog(
@@ -51,7 +80,7 @@ class Node:
         )
         if start_audit:
             await audit.start()
-        return cls(settings, engine, keys, audit, metrics)
+        return cls(settings, engine, key_store, keys, audit, metrics)
 
     async def close(self) -> None:
         """Commit queued audit records, then release the database."""

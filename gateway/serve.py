@@ -26,7 +26,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
     if ssl_context is None and settings.http.host not in LOOPBACK:
         log.warning("serving plain HTTP on %s: client secrets and tokens cross the network in clear; "
                     "configure http.tls_cert and http.tls_key", settings.http.host)
-    node = await Node.open(settings)
+    node = await Node.open(settings, create_pki=True)
     runner = web.AppRunner(
         build_app(node), shutdown_timeout=settings.http.shutdown_timeout_s, access_log=None,
         handle_signals=False,

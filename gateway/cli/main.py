@@ -127,11 +127,11 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 def _register_subcommands() -> None:
     from gateway.cli.audit_cmd import audit
     from gateway.cli.clients_cmd import clients
+    from gateway.cli.pki_cmd import pki
     from gateway.cli.xml_cmd import xml
 
-    cli.add_command(audit)
-    cli.add_command(clients)
-    cli.add_command(xml)
+    for group in (audit, clients, pki, xml):
+        cli.add_command(group)
 
 
 _register_subcommands()

@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes, PublicKeyTypes
 from cryptography.x509.oid import NameOID
 
@@ -117,6 +117,11 @@ def _ca_usage() -> x509.KeyUsage:
                          encipher_only=False, decipher_only=False)
 
 
+def _digest_for(key: CertificateIssuerPrivateKeyTypes) -> hashes.HashAlgorithm | None:
+    # EdDSA hashes internally and must be given None; everything else signs with SHA-384 (P-384's match).
+    return None if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey) else hashes.SHA384()
+
+
 @dataclass
 class CertificateAuthority:
     """One CA: its certificate and private key (never printed)."""
@@ -148,7 +153,7 @@ class CertificateAuthority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_ca_usage(), critical=True)
         )
-        return builder.sign(self.key, hashes.SHA384())
+        return builder.sign(self.key, _digest_for(self.key))
 
     def issue_leaf(self, profile: LeafProfile, subject: x509.Name, public_key: PublicKeyTypes, now: datetime, *,
                    days: int | None = None, hostnames: Sequence[str] = ()) -> x509.Certificate:
@@ -164,7 +169,7 @@ class CertificateAuthority:
             builder = builder.add_extension(eku, critical=False)
         if profile.needs_san or hostnames:
             builder = builder.add_extension(subject_alt_names(hostnames), critical=False)
-        return builder.sign(self.key, hashes.SHA384())
+        return builder.sign(self.key, _digest_for(self.key))
 
     def sign_crl(self, revoked: Sequence[dict[str, Any]], number: int, now: datetime,
                  days: int = CRL_DAYS) -> x509.CertificateRevocationList:
@@ -186,7 +191,7 @@ class CertificateAuthority:
                 .build()
             )
             builder = builder.add_revoked_certificate(entry)
-        return builder.sign(self.key, hashes.SHA384())
+        return builder.sign(self.key, _digest_for(self.key))
 
 
 def subject_alt_names(hostnames: Sequence[str]) -> x509.SubjectAlternativeName:
@@ -300,7 +305,8 @@ class DevCa:
                                         (intermediate, layout.intermediate_cert, layout.intermediate_key)):
             write_private(key_path, private_pem(ca.key))
             write_public(cert_path, ca.certificate.public_bytes(serialization.Encoding.PEM))
-        write_public(layout.trust_dir / "anchors" / "root.pem", root.certificate.public_bytes(serialization.Encoding.PEM))
+        write_public(layout.trust_dir / "anchors" / "root.pem",
+                     root.certificate.public_bytes(serialization.Encoding.PEM))
         write_public(layout.trust_dir / "intermediates" / "intermediate.pem",
                      inter_cert.public_bytes(serialization.Encoding.PEM))
         dev_ca = cls(layout, root, intermediate, state)

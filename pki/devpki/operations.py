@@ -67,7 +67,7 @@ def _write_key(directory: Path, manifest: Manifest, ca: DevCa, profile: LeafProf
     if key is None:
         key = profile.generate_key()
     elif not _family_matches(profile, key):
-        raise ProfileError(f"cannot adopt a {key_family(key)} key as {profile.purpose} {profile.family}")
+        raise ProfileError(f"cannot adopt an {key_family(key)} key as {profile.purpose} {profile.family}")
     public_key = key.public_key()
     cert = ca.intermediate.issue_leaf(profile, subject, public_key, now, days=days, hostnames=hostnames)  # type: ignore[arg-type]
     key_id = key_id_for(profile.purpose, profile.family, public_key)  # type: ignore[arg-type]
@@ -100,6 +100,11 @@ def init_pki(directory: str | Path, *, node_id: str, hostnames: Sequence[str] = 
     ``adopt`` puts existing keys under the PKI instead of new ones (the audit key the node already signs with).
     """
     layout = PkiLayout(Path(directory))
+    adopt = dict(adopt or {})
+    for purpose, key in adopt.items():
+        if not any(_family_matches(profile_for(purpose, f), key) for f in DEFAULT_FAMILIES[KeyPurpose(purpose)]):
+            raise ProfileError(f"cannot adopt an {key_family(key)} key for {purpose} "
+                               f"(the dev PKI uses {', '.join(DEFAULT_FAMILIES[KeyPurpose(purpose)])})")
     if layout.exists():
         if not force:
             raise DevPkiError(f"{layout.root}: a PKI already exists here (use --force to replace it)")
@@ -110,7 +115,6 @@ def init_pki(directory: str | Path, *, node_id: str, hostnames: Sequence[str] = 
     layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     ca = DevCa.create(layout.root, node_id, country, list(hostnames), now)
     manifest = Manifest(node_id=node_id)
-    adopt = dict(adopt or {})
     issued = []
     for purpose, families in DEFAULT_FAMILIES.items():
         for family in families:
@@ -119,8 +123,6 @@ def init_pki(directory: str | Path, *, node_id: str, hostnames: Sequence[str] = 
             key = adopt.pop(purpose) if candidate is not None and _family_matches(profile, candidate) else None
             issued.append(_write_key(layout.root, manifest, ca, profile, _node_subject(ca, profile), now,
                                      holder="node", key=key, hostnames=hostnames if profile.needs_san else ()))
-    if adopt:
-        raise ProfileError(f"could not adopt keys for: {', '.join(sorted(adopt))} (family not used by the dev PKI)")
     manifest.save(layout.manifest)
     ca.save()
     return issued

@@ -10,6 +10,7 @@ key id, never its material, and they refuse to be pickled (pickles end up in cac
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.x509.oid import NameOID
 
 from pki import primitives
 from pki.keys.files import KeyFileError, load_certificate, load_certificates, load_private_key
@@ -53,6 +55,19 @@ def subject_key_identifiers(certificate: x509.Certificate) -> set[bytes]:
     except x509.ExtensionNotFound:
         pass
     return found
+
+
+_NAME_OVERRIDES = {"E": NameOID.EMAIL_ADDRESS, "EMAILADDRESS": NameOID.EMAIL_ADDRESS,
+                   "S": NameOID.STATE_OR_PROVINCE_NAME}
+
+
+def parse_issuer(text: str) -> x509.Name:
+    """An X509IssuerName as partners write it: RFC 4514/2253, often with ", " between RDNs, or E= for e-mail."""
+    compact = re.sub(r"(?<!\\)\s*,\s*", ",", text.strip())
+    try:
+        return x509.Name.from_rfc4514_string(compact, _NAME_OVERRIDES)
+    except ValueError:
+        raise KeyNotFound(f"cannot read issuer name {text!r}") from None
 
 
 class _KeyHolder:
@@ -95,7 +110,8 @@ class _KeyHolder:
         return self._private_key.public_key()  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(key_id={self.key_id!r}, purpose={str(self.purpose)!r}, status={str(self.status)!r})"
+        return (f"{type(self).__name__}(key_id={self.key_id!r}, purpose={str(self.purpose)!r}, "
+                f"status={str(self.status)!r})")
 
     __str__ = __repr__
 
@@ -187,12 +203,13 @@ class FileKeyStore:
             if stamp != self._stamp:
                 self._manifest = Manifest.load(self.manifest_path)
                 self._stamp = stamp
+                self._chains.clear()  # certificates may have been renewed; private keys are never rewritten
             return self._manifest
 
     def reload(self) -> None:
         with self._lock:
             self._stamp = None
-            self._chains.clear()
+            self._private.clear()
         self._refresh()
 
     @property
@@ -246,7 +263,11 @@ class FileKeyStore:
 
     # --- the port ----------------------------------------------------------------------------------------
     def signer(self, purpose: KeyPurpose, *, family: str | None = None) -> FileSigner:
-        """The newest active key of the purpose (and family), e.g. ``signer(KeyPurpose.AS4_SIGNING, family="ed25519")``."""
+        """The newest active key of the purpose (and family): ``signer(KeyPurpose.AS4_SIGNING, family="ed25519")``.
+
+        Without ``family`` the newest active key of any signing family wins; protocol code whose profile fixes
+        the algorithm (AS4 1.15: RSA, AS4 2.0: Ed25519) should name the family.
+        """
         purpose = KeyPurpose(purpose)
         if purpose in ENCRYPTION_PURPOSES:
             raise KeyNotFound(f"{purpose} keys decrypt, they do not sign: use decrypters({purpose!s})")
@@ -294,7 +315,7 @@ class FileKeyStore:
             raise ValueError("issuer and serial go together")
         if certificate is None and issuer is None and ski is None and public_key is None:
             raise ValueError("name a key by certificate, issuer + serial, ski or public_key")
-        wanted_issuer = x509.Name.from_rfc4514_string(issuer) if isinstance(issuer, str) else issuer
+        wanted_issuer = parse_issuer(issuer) if isinstance(issuer, str) else issuer
         wanted_spki = _spki(public_key) if public_key is not None else None
 
         def matches(entry: KeyEntry) -> bool:

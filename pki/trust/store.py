@@ -46,6 +46,7 @@ from pki.trust.model import (
 from pki.trust.usage import check_usage, rule_for
 
 CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+STRICT = RevocationPolicy()
 
 
 class TrustStoreError(ValueError):
@@ -100,6 +101,15 @@ def time_problem(cert: x509.Certificate, at: datetime) -> CertificateRejected | 
     return None
 
 
+def _compromised(revoked: x509.RevokedCertificate) -> bool:
+    """Key compromise reaches back before the revocation date: nothing signed with the key can be trusted."""
+    try:
+        reason = revoked.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    except x509.ExtensionNotFound:
+        return False
+    return reason in (x509.ReasonFlags.key_compromise, x509.ReasonFlags.ca_compromise)
+
+
 class TrustStore:
     """Anchors (+ intermediates, CRLs) trusted for some purposes; :meth:`validate` decides about one certificate."""
 
@@ -110,7 +120,7 @@ class TrustStore:
         intermediates: Sequence[x509.Certificate] = (),
         *,
         crls: CrlCache | None = None,
-        policy: RevocationPolicy = RevocationPolicy(),
+        policy: RevocationPolicy = STRICT,
         purposes: Iterable[str] | None = None,
         max_chain_depth: int = 6,
         clock: Callable[[], datetime] = _utcnow,
@@ -238,7 +248,7 @@ class TrustStore:
         # A serial on any CRL we hold is revoked, stale CRL or not: staleness never makes a revocation go away.
         for item in held:
             revoked = item.crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-            if revoked is not None and revoked.revocation_date_utc <= at:
+            if revoked is not None and (revoked.revocation_date_utc <= at or _compromised(revoked)):
                 raise CertificateRejected(
                     PKI_CERT_REVOKED,
                     f"{subject} (serial {cert.serial_number:x}) was revoked at "

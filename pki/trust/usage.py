@@ -59,7 +59,8 @@ def check_usage(certificate: x509.Certificate, purpose: str) -> None:
     subject = certificate.subject.rfc4514_string()
     key = certificate.public_key()
     if not isinstance(key, rule.key_types):
-        raise CertificateRejected(PKI_CERT_KEY_USAGE, f"{subject}: a {type(key).__name__} cannot serve {purpose}",
+        kind = type(key).__name__.removesuffix("PublicKey").removeprefix("_")
+        raise CertificateRejected(PKI_CERT_KEY_USAGE, f"{subject}: its {kind} key cannot serve {purpose}",
                                   subject=subject)
     try:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -78,8 +79,8 @@ def check_usage(certificate: x509.Certificate, purpose: str) -> None:
     except x509.ExtensionNotFound:
         ekus = set()
     if rule.eku not in ekus and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in ekus:
+        wanted = _EKU_NAMES.get(rule.eku, rule.eku.dotted_string)
         raise CertificateRejected(
-            PKI_CERT_KEY_USAGE, f"{subject}: ExtendedKeyUsage lacks {_EKU_NAMES.get(rule.eku, rule.eku.dotted_string)}, "
-            f"needed for {purpose}",
+            PKI_CERT_KEY_USAGE, f"{subject}: ExtendedKeyUsage lacks {wanted}, needed for {purpose}",
             subject=subject,
         )

@@ -23,6 +23,7 @@ from pki.xml.algorithms import (
     EXC_C14N,
     AlgorithmPolicy,
 )
+from pki.xml.attachments import AttachmentTransformError, attachment_digest
 from pki.xml.ns import q
 
 SWA_TRANSFORMS = frozenset({ATTACHMENT_CONTENT_TRANSFORM, ATTACHMENT_COMPLETE_TRANSFORM})
@@ -172,10 +173,11 @@ def attachment_reference_digest(
         raise SignatureError("XMLDSIG_REFERENCE_NOT_FOUND", f"attachment cid:{content_id} referenced but none given")
     for transform in transforms:
         policy.check_transform(transform.uri)
-    from pki.xml.attachments import attachment_digest  # the SwA transforms (streaming)
-
     try:
         part = attachments(content_id)
     except KeyError:
         raise SignatureError("XMLDSIG_REFERENCE_NOT_FOUND", f"no MIME part with Content-ID {content_id!r}") from None
-    return attachment_digest(part, [t.uri for t in transforms], digest_uri, policy=policy)
+    try:
+        return attachment_digest(part, [t.uri for t in transforms], digest_uri, policy=policy)
+    except AttachmentTransformError as exc:  # one exception family out of verify(): SignatureError with a code
+        raise SignatureError(exc.code, f"cid:{content_id}: {exc}") from exc

@@ -17,6 +17,7 @@ from lxml import etree
 from pki.keys.port import Signer
 from pki.xml import ns
 from pki.xml.algorithms import ENVELOPED_SIGNATURE, EXC_C14N, MODERN, AlgorithmPolicy
+from pki.xml.attachments import content_id_from_cid_uri
 from pki.xml.ns import q
 from pki.xml.references import (
     SWA_TRANSFORMS,
@@ -150,7 +151,8 @@ def _digest_for(
     if uri.startswith("cid:"):
         if not spec.transforms or spec.transforms[0].uri not in SWA_TRANSFORMS:
             raise SignatureError("XMLDSIG_TRANSFORM_UNSUPPORTED", "attachments are signed with an SwA transform")
-        return attachment_reference_digest(uri[4:], spec.transforms, digest_uri, options.policy, options.attachments)
+        return attachment_reference_digest(
+            content_id_from_cid_uri(uri), spec.transforms, digest_uri, options.policy, options.attachments)
     target = signature.getroottree().getroot() if uri == "" else spec.element
     assert target is not None
     return digest(element_octets(target, spec.transforms, signature, options.policy), digest_uri, options.policy)

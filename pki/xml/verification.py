@@ -23,6 +23,7 @@ from lxml import etree
 from pki import primitives
 from pki.xml import ns
 from pki.xml.algorithms import AlgorithmPolicy
+from pki.xml.attachments import content_id_from_cid_uri
 from pki.xml.keyinfo import KeyResolver, parse_key_info
 from pki.xml.ns import q
 from pki.xml.references import (
@@ -145,7 +146,7 @@ def _verify_reference(
     if uri.startswith("cid:"):
         if not transforms or transforms[0].uri not in SWA_TRANSFORMS:
             raise SignatureError("XMLDSIG_TRANSFORM_UNSUPPORTED", f"{uri}: attachments need an SwA transform")
-        content_id = uri[4:]
+        content_id = content_id_from_cid_uri(uri)
         actual = attachment_reference_digest(content_id, transforms, digest_uri, policy, attachments)
     elif uri == "" or uri.startswith("#"):
         if uri == "":
