@@ -13,6 +13,7 @@ from lxml import etree
 
 from gateway.cli.common import EXIT_FAILED, emit, fail, json_option
 from pki.keys.memory import InMemorySigner
+from pki.keys.port import KeyPurpose
 from pki.xml import algorithms, ns
 from pki.xml.keyinfo import KeyResolutionError, KeyResolver, trusted_certificate, use_certificate, x509_data
 from pki.xml.parser import XmlRefused, parse_xml
@@ -20,6 +21,7 @@ from pki.xml.references import SignatureError
 from pki.xml.signing import ReferenceSpec, SignOptions, sign
 from pki.xml.verification import VerifiedSignature, verify
 
+SIGNING_PURPOSES = (KeyPurpose.SAML_SIGNING, KeyPurpose.SMP_SIGNING, KeyPurpose.AS4_SIGNING)
 _ERRORS = (SignatureError, KeyResolutionError, algorithms.AlgorithmRefused, XmlRefused, ValueError)
 
 
@@ -63,11 +65,11 @@ def _describe(verified: VerifiedSignature) -> dict[str, Any]:
     }
 
 
-def _trust_resolver(trust_dir: Path) -> KeyResolver:
+def _trust_resolver(trust_dir: Path, purpose: str) -> KeyResolver:
     from pki.trust import TrustStore  # path validation with validity, key usage and CRLs
 
     store = TrustStore.from_directory(trust_dir)
-    return trusted_certificate(lambda leaf, others: store.validate(leaf, others))
+    return trusted_certificate(lambda leaf, others: store.validate(leaf, others, purpose=purpose))
 
 
 @xml.command("verify")
@@ -76,11 +78,13 @@ def _trust_resolver(trust_dir: Path) -> KeyResolver:
               help="Verify with this certificate (PEM); the signature must not name another key.")
 @click.option("--trust", "trust_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Verify with the certificate the document carries, validated against these anchors.")
+@click.option("--purpose", type=click.Choice([p.value for p in SIGNING_PURPOSES]), default="saml-signing",
+              show_default=True, help="With --trust: what the signing certificate must be valid for.")
 @_policy_option
 @json_option
 @click.pass_context
-def verify_cmd(ctx: click.Context, file: Path, cert_path: Path | None, trust_dir: Path | None, policy: str,
-               as_json: bool) -> None:
+def verify_cmd(ctx: click.Context, file: Path, cert_path: Path | None, trust_dir: Path | None, purpose: str,
+               policy: str, as_json: bool) -> None:
     """Exit 0 only when every signature in FILE is valid and made by a trusted or given key."""
     if (cert_path is None) == (trust_dir is None):
         fail("give exactly one of --cert or --trust: trust never comes from the document alone", code=2)
@@ -89,7 +93,7 @@ def verify_cmd(ctx: click.Context, file: Path, cert_path: Path | None, trust_dir
     try:
         root = parse_xml(file.read_bytes()).getroot()
         resolver = (use_certificate(x509.load_pem_x509_certificate(cert_path.read_bytes())) if cert_path
-                    else _trust_resolver(trust_dir))  # type: ignore[arg-type]
+                    else _trust_resolver(trust_dir, purpose))  # type: ignore[arg-type]
     except _ERRORS as exc:
         fail(f"{file}: {exc}")
         return

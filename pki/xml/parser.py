@@ -11,6 +11,8 @@ where a consumer reading ``.text`` would see only the part before the comment.
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -27,8 +29,17 @@ class XmlRefused(ValueError):
         self.message = message
 
 
+class _RefuseExternal(etree.Resolver):
+    """Belt and braces: should libxml2 ever try to load a DTD or entity, nothing is opened."""
+
+    def resolve(self, url, public_id, context):  # type: ignore[no-untyped-def]
+        raise XmlRefused("XML_DTD_FORBIDDEN", "external DTDs and entities are refused")
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
+    # collect_ids is left at its default on purpose: with libxml2 < 2.15, lxml implements collect_ids=False
+    # by setting a "load subset" flag that makes libxml2 fetch external DTD subsets.
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -36,18 +47,76 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         remove_comments=True,
         remove_blank_text=False,
-        collect_ids=False,
     )
+    parser.resolvers.add(_RefuseExternal())
+    return parser
 
 
-def _has_doctype(data: bytes) -> bool:
-    head = data
+# Encodings in which every ASCII character, '<' and '!' included, is the same byte: the prolog check below
+# can read the bytes directly. UTF-7, UTF-32, EBCDIC and BOM-less UTF-16 are refused (no peer sends them, and
+# they hide markup from byte-level checks).
+_ASCII_COMPATIBLE = re.compile(
+    r"^(utf-?8|us-ascii|ascii|iso-8859-\d{1,2}|latin-?1|windows-125\d|cp125\d)$", re.IGNORECASE
+)
+_DECLARATION = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_NAME_START = re.compile(r"<[A-Za-z_:\u00c0-\uffff]")
+
+
+def _prolog_text(data: bytes) -> str:
+    """The document as text, far enough to see its prolog; refuses encodings that hide markup."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        if data[:4] in (b"\xff\xfe\x00\x00",):
+            raise XmlRefused("XML_ENCODING_UNSUPPORTED", "UTF-32 documents are refused")
         try:
-            head = data.decode("utf-16").encode("utf-8", "replace")
-        except UnicodeDecodeError:
-            return False  # malformed: the parser will refuse it
-    return b"<!DOCTYPE" in head or b"<!ENTITY" in head
+            return data[:65536].decode("utf-16", errors="replace")
+        except UnicodeDecodeError:  # pragma: no cover - errors="replace"
+            raise XmlRefused("XML_MALFORMED", "not valid UTF-16") from None
+    head = data[:4]
+    if b"\x00" in head:
+        raise XmlRefused("XML_ENCODING_UNSUPPORTED", "UTF-16 without a byte order mark and UTF-32 are refused")
+    declared = _DECLARATION.match(data.lstrip(b"\xef\xbb\xbf")[:200])
+    if declared and not _ASCII_COMPATIBLE.match(declared.group(1).decode("ascii")):
+        raise XmlRefused("XML_ENCODING_UNSUPPORTED", f"encoding {declared.group(1).decode('ascii')!r} is refused")
+    return data[:65536].decode("latin-1")
+
+
+def _check_prolog(text: str) -> None:
+    """Refuse a DOCTYPE before the root element; markup inside the root (CDATA, comments) is content."""
+    position = 0
+    while True:
+        start = text.find("<", position)
+        if start < 0:
+            return
+        if text.startswith("<?", start):
+            end = text.find("?>", start + 2)
+        elif text.startswith("<!--", start):
+            end = text.find("-->", start + 4)
+        elif text.startswith("<!", start):
+            raise XmlRefused("XML_DTD_FORBIDDEN", "documents with a DOCTYPE (DTD or entity declarations) are refused")
+        else:
+            return  # the root element starts: the prolog is over
+        if end < 0:
+            return  # unterminated: the parser reports it
+        position = end + 2
+
+
+_ENTITY_ERRORS = frozenset(
+    getattr(etree.ErrorTypes, name) for name in (
+        "ERR_UNDECLARED_ENTITY", "WAR_UNDECLARED_ENTITY", "ERR_ENTITY_LOOP", "ERR_ENTITY_BOUNDARY",
+        "ERR_UNPARSED_ENTITY", "ERR_ENTITY_IS_EXTERNAL", "ERR_ENTITY_IS_PARAMETER", "ERR_ENTITY_PE_INTERNAL",
+        "ERR_ENTITYREF_SEMICOL_MISSING", "ERR_ENTITY_NOT_FINISHED",
+    ) if hasattr(etree.ErrorTypes, name)
+)
+
+
+def _classify(exc: etree.XMLSyntaxError) -> XmlRefused:
+    # By libxml2's error code, never by the message: messages quote the document's own element names.
+    code = exc.code
+    if code == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+        return XmlRefused("XML_TOO_DEEP", "the document exceeds the parser's nesting or size limits")
+    if code in _ENTITY_ERRORS:
+        return XmlRefused("XML_ENTITY_FORBIDDEN", "entity references are not allowed")
+    return XmlRefused("XML_MALFORMED", str(exc))
 
 
 def parse_xml(
@@ -60,19 +129,13 @@ def parse_xml(
         raise XmlRefused("XML_TOO_LARGE", f"document of {len(data)} bytes exceeds the limit of {max_bytes}")
     if not data.strip():
         raise XmlRefused("XML_EMPTY", "empty document")
-    if _has_doctype(data):
-        raise XmlRefused("XML_DTD_FORBIDDEN", "documents with a DOCTYPE (DTD or entity declarations) are refused")
+    _check_prolog(_prolog_text(data))
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        message = str(exc)
-        if "depth" in message.lower():
-            raise XmlRefused("XML_TOO_DEEP", f"nesting deeper than the parser's limit: {message}") from None
-        if "entity" in message.lower():
-            raise XmlRefused("XML_ENTITY_FORBIDDEN", message) from None
-        raise XmlRefused("XML_MALFORMED", message) from None
+        raise _classify(exc) from None
     tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # defence in depth after the byte scan
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # defence in depth after the prolog check
         raise XmlRefused("XML_DTD_FORBIDDEN", "documents with a DOCTYPE are refused")
     if max_depth < DEFAULT_MAX_DEPTH and _depth(root) > max_depth:
         raise XmlRefused("XML_TOO_DEEP", f"nesting deeper than {max_depth} levels")
