@@ -84,6 +84,64 @@ ATTACHMENT_CONTENT_TRANSFORM = SWA_NS + "#Attachment-Content-Signature-Transform
 ATTACHMENT_COMPLETE_TRANSFORM = SWA_NS + "#Attachment-Complete-Signature-Transform"
 
 
+# --- XML Encryption 1.1 ----------------------------------------------------------------------------------
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+AES192_GCM = "http://www.w3.org/2009/xmlenc11#aes192-gcm"
+AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+TRIPLEDES_CBC = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
+GCM_KEY_BYTES = {AES128_GCM: 16, AES192_GCM: 24, AES256_GCM: 32}
+
+RSA_OAEP = "http://www.w3.org/2009/xmlenc11#rsa-oaep"  # MGF and digest given as child elements
+RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"  # MGF1 with SHA-1, digest child: read only
+RSA_1_5 = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
+MGF1_SHA1 = "http://www.w3.org/2009/xmlenc11#mgf1sha1"
+MGF1_SHA224 = "http://www.w3.org/2009/xmlenc11#mgf1sha224"
+MGF1_SHA256 = "http://www.w3.org/2009/xmlenc11#mgf1sha256"
+MGF1_SHA384 = "http://www.w3.org/2009/xmlenc11#mgf1sha384"
+MGF1_SHA512 = "http://www.w3.org/2009/xmlenc11#mgf1sha512"
+
+X25519 = "http://www.w3.org/2021/04/xmldsig-more#x25519"
+ECDH_ES = "http://www.w3.org/2009/xmlenc11#ECDH-ES"
+HKDF = "http://www.w3.org/2021/04/xmldsig-more#hkdf"
+CONCAT_KDF = "http://www.w3.org/2009/xmlenc11#ConcatKDF"
+HMAC_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"
+HMAC_SHA384 = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha384"
+HMAC_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha512"
+KW_AES128 = "http://www.w3.org/2001/04/xmlenc#kw-aes128"
+KW_AES192 = "http://www.w3.org/2001/04/xmlenc#kw-aes192"
+KW_AES256 = "http://www.w3.org/2001/04/xmlenc#kw-aes256"
+KW_KEY_BYTES = {KW_AES128: 16, KW_AES192: 24, KW_AES256: 32}
+
+ENCRYPTED_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
+ENCRYPTED_CONTENT = "http://www.w3.org/2001/04/xmlenc#Content"
+ATTACHMENT_CONTENT_ONLY = SWA_NS + "#Attachment-Content-Only"
+ATTACHMENT_COMPLETE = SWA_NS + "#Attachment-Complete"
+ATTACHMENT_CIPHERTEXT_TRANSFORM = SWA_NS + "#Attachment-Ciphertext-Transform"
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptionPolicy:
+    """What a profile admits for XML encryption. ``read_only`` URIs are accepted when decrypting and never
+    produced (rsa-oaep-mgf1p, which older eIDAS nodes and Peppol access points still send)."""
+
+    data: frozenset[str] = frozenset()
+    key_transports: frozenset[str] = frozenset()
+    oaep_mgfs: frozenset[str] = frozenset()
+    oaep_digests: frozenset[str] = frozenset()
+    key_agreements: frozenset[str] = frozenset()
+    key_derivations: frozenset[str] = frozenset()
+    prfs: frozenset[str] = frozenset()
+    key_wraps: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+    default_data: str | None = None
+    default_key_transport: str | None = None
+    default_key_agreement: str | None = None
+    default_key_derivation: str | None = None
+    default_key_wrap: str | None = None
+
+
 class AlgorithmRefused(ValueError):
     """An algorithm URI outside the active policy. ``code`` is stable for callers and reports."""
 
@@ -106,6 +164,13 @@ class AlgorithmPolicy:
     default_signature: str
     default_digest: str = SHA256
     default_c14n: str = EXC_C14N
+    encryption: EncryptionPolicy = EncryptionPolicy()
+
+    def check_encryption(self, kind: str, uri: str, *, writing: bool = False) -> None:
+        """``kind`` names an EncryptionPolicy field (``data``, ``key_transports``, ``key_wraps``, ...)."""
+        allowed: frozenset[str] = getattr(self.encryption, kind)
+        if uri not in allowed or (writing and uri in self.encryption.read_only):
+            raise AlgorithmRefused(kind.rstrip("s").replace("_", " "), uri, self.name)
 
     def check_signature(self, uri: str) -> SignatureAlgorithm:
         if uri not in self.signatures or uri not in SIGNATURES:
@@ -126,32 +191,59 @@ class AlgorithmPolicy:
 
 
 _STRONG_DIGESTS = frozenset({SHA256, SHA384, SHA512})
+# rsa-oaep-mgf1p carries its DigestMethod child; SHA-1 there is the OAEP label hash, accepted only read-only.
+_STRONG_DIGESTS_ENC = frozenset({SHA1, SHA256, SHA384, SHA512})
 _EXC = frozenset({EXC_C14N})
 _AS4_TRANSFORMS = frozenset({EXC_C14N, ATTACHMENT_CONTENT_TRANSFORM, ATTACHMENT_COMPLETE_TRANSFORM})
 _SAML_TRANSFORMS = frozenset({ENVELOPED_SIGNATURE, EXC_C14N})
 
+_OAEP_ONLY = EncryptionPolicy(
+    data=frozenset({AES128_GCM}), key_transports=frozenset({RSA_OAEP}), oaep_mgfs=frozenset({MGF1_SHA256}),
+    oaep_digests=frozenset({SHA256}), default_data=AES128_GCM, default_key_transport=RSA_OAEP,
+)
+_AS4_2_0_ENCRYPTION = EncryptionPolicy(
+    data=frozenset({AES128_GCM}), key_agreements=frozenset({X25519, ECDH_ES}), key_derivations=frozenset({HKDF}),
+    prfs=frozenset({HMAC_SHA256}), key_wraps=frozenset({KW_AES128}), default_data=AES128_GCM,
+    default_key_agreement=X25519, default_key_derivation=HKDF, default_key_wrap=KW_AES128,
+)
+_EIDAS_1_3_ENCRYPTION = EncryptionPolicy(
+    data=frozenset({AES128_GCM, AES256_GCM}), key_transports=frozenset({RSA_OAEP, RSA_OAEP_MGF1P}),
+    oaep_mgfs=frozenset({MGF1_SHA256, MGF1_SHA384, MGF1_SHA512}), oaep_digests=_STRONG_DIGESTS_ENC,
+    key_agreements=frozenset({ECDH_ES}), key_derivations=frozenset({CONCAT_KDF}),
+    key_wraps=frozenset({KW_AES128, KW_AES256}),
+    read_only=frozenset({RSA_OAEP_MGF1P}), default_data=AES256_GCM, default_key_transport=RSA_OAEP,
+    default_key_agreement=ECDH_ES, default_key_derivation=CONCAT_KDF, default_key_wrap=KW_AES256,
+)
+
 # eDelivery AS4 1.15 (and the OOTS TDD 1.x that runs on it): RSA PKCS#1 v1.5 with SHA-256.
 EDELIVERY_AS4_1_15 = AlgorithmPolicy(
-    "edelivery-as4-1.15", frozenset({RSA_SHA256}), frozenset({SHA256}), _EXC, _AS4_TRANSFORMS, RSA_SHA256
+    "edelivery-as4-1.15", frozenset({RSA_SHA256}), frozenset({SHA256}), _EXC, _AS4_TRANSFORMS, RSA_SHA256,
+    encryption=_OAEP_ONLY,
 )
 # eDelivery AS4 2.0 common usage profile (Ed25519) and its EC alternative (ECDSA P-256).
 EDELIVERY_AS4_2_0 = AlgorithmPolicy(
     "edelivery-as4-2.0", frozenset({EDDSA_ED25519, ECDSA_SHA256}), frozenset({SHA256}), _EXC, _AS4_TRANSFORMS,
-    EDDSA_ED25519,
+    EDDSA_ED25519, encryption=_AS4_2_0_ENCRYPTION,
 )
 # Peppol AS4 (eDelivery 1.x crypto).
 PEPPOL_AS4 = AlgorithmPolicy(
-    "peppol-as4", frozenset({RSA_SHA256}), frozenset({SHA256}), _EXC, _AS4_TRANSFORMS, RSA_SHA256
+    "peppol-as4", frozenset({RSA_SHA256}), frozenset({SHA256}), _EXC, _AS4_TRANSFORMS, RSA_SHA256,
+    encryption=_OAEP_ONLY,
 )
 # eIDAS SAML crypto requirements 1.3: no PKCS#1 v1.5 for signatures; RSA-PSS or ECDSA, SHA-256 and up.
 EIDAS_1_3 = AlgorithmPolicy(
     "eidas-1.3",
     frozenset({RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512, ECDSA_SHA256, ECDSA_SHA384, ECDSA_SHA512}),
-    _STRONG_DIGESTS, _EXC, _SAML_TRANSFORMS, ECDSA_SHA256,
+    _STRONG_DIGESTS, _EXC, _SAML_TRANSFORMS, ECDSA_SHA256, encryption=_EIDAS_1_3_ENCRYPTION,
 )
 # eIDAS 1.4 keeps 1.3's signature set and adds EdDSA where both sides announce it.
 EIDAS_1_4 = AlgorithmPolicy(
-    "eidas-1.4", EIDAS_1_3.signatures | {EDDSA_ED25519}, _STRONG_DIGESTS, _EXC, _SAML_TRANSFORMS, ECDSA_SHA256
+    "eidas-1.4", EIDAS_1_3.signatures | {EDDSA_ED25519}, _STRONG_DIGESTS, _EXC, _SAML_TRANSFORMS, ECDSA_SHA256,
+    encryption=EncryptionPolicy(**{
+        **{f: getattr(_EIDAS_1_3_ENCRYPTION, f) for f in EncryptionPolicy.__slots__},  # type: ignore[attr-defined]
+        "key_agreements": frozenset({ECDH_ES, X25519}), "key_derivations": frozenset({CONCAT_KDF, HKDF}),
+        "prfs": frozenset({HMAC_SHA256, HMAC_SHA384, HMAC_SHA512}),
+    }),
 )
 # SMP responses (OASIS SMP 1.0/2.0, Peppol SMP): enveloped signatures, RSA or EC with SHA-256 and up.
 SMP = AlgorithmPolicy(
@@ -164,6 +256,14 @@ MODERN = AlgorithmPolicy(
     "modern",
     frozenset(uri for uri, alg in SIGNATURES.items() if alg.hash_name != "sha1"),
     _STRONG_DIGESTS, _EXC | {C14N_10}, _AS4_TRANSFORMS | _SAML_TRANSFORMS | {C14N_10}, RSA_SHA256,
+    encryption=EncryptionPolicy(
+        data=frozenset(GCM_KEY_BYTES), key_transports=frozenset({RSA_OAEP, RSA_OAEP_MGF1P}),
+        oaep_mgfs=frozenset({MGF1_SHA256, MGF1_SHA384, MGF1_SHA512}), oaep_digests=_STRONG_DIGESTS_ENC,
+        key_agreements=frozenset({X25519, ECDH_ES}), key_derivations=frozenset({HKDF, CONCAT_KDF}),
+        prfs=frozenset({HMAC_SHA256, HMAC_SHA384, HMAC_SHA512}), key_wraps=frozenset(KW_KEY_BYTES),
+        read_only=frozenset({RSA_OAEP_MGF1P}), default_data=AES128_GCM, default_key_transport=RSA_OAEP,
+        default_key_agreement=X25519, default_key_derivation=HKDF, default_key_wrap=KW_AES128,
+    ),
 )
 
 POLICIES: dict[str, AlgorithmPolicy] = {
