@@ -85,3 +85,8 @@ class KeyStore(Protocol):
     def published_certificates(self, purpose: KeyPurpose) -> Sequence[x509.Certificate]:
         """What partners should see for this purpose: every live key's certificate."""
         ...
+
+    def decrypter_for(self, purpose: KeyPurpose | None = None, **named: object) -> Decrypter:
+        """The live key a message names: ``certificate=``, ``issuer=`` + ``serial=``, ``ski=`` or ``public_key=``.
+        Raises KeyNotFound (also for a revoked key)."""
+        ...

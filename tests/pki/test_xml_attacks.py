@@ -44,7 +44,7 @@ from pki.xml.keyinfo import (
     x509_data,
 )
 from pki.xml.ns import q
-from pki.xml.parser import XmlRefused, parse_xml
+from pki.xml.parser import parse_xml
 from pki.xml.references import (
     SignatureError,
     Transform,
@@ -588,8 +588,7 @@ SIGNED_INFO_CHANGES = {
     "reference-uri": lambda si: si.find("ds:Reference", NS).set("URI", "#_response-1"),
     "c14n-prefix-list": lambda si: etree.SubElement(
         si.find("ds:CanonicalizationMethod", NS), q(ns.EC, "InclusiveNamespaces"), PrefixList="saml"),
-    "extra-whitespace": lambda si: si.find("ds:Reference", NS).set("URI", f"#{ASSERTION_ID}") or setattr(
-        si.find("ds:Reference", NS), "tail", " "),
+    "extra-whitespace": lambda si: setattr(si.find("ds:Reference", NS), "tail", " "),
 }
 
 
@@ -986,7 +985,9 @@ def test_ed25519_is_refused_under_edelivery_1_15_and_accepted_under_2_0() -> Non
 
 # --- malformed signatures -------------------------------------------------------------------------------
 
-def _edit_text(path: str, edit: Callable[[str], str], *, resign_after: bool = False) -> Callable[[etree._Element], None]:
+def _edit_text(
+    path: str, edit: Callable[[str], str], *, resign_after: bool = False
+) -> Callable[[etree._Element], None]:
     def mutate(root: etree._Element) -> None:
         element = root.find(path, NS)
         element.text = edit(element.text)
@@ -1275,11 +1276,3 @@ def test_malformed_serial_number_is_keyinfo_malformed() -> None:
     root.find(".//ds:X509SerialNumber", NS).text = "0x1F"
     key_error("XMLDSIG_KEYINFO_MALFORMED", lambda: verify_soap(parse_xml(etree.tostring(root)).getroot()))
 
-
-def test_refusals_do_not_come_from_the_parser() -> None:
-    # every attacked document above is still well-formed: the refusals are the verifier's, not the parser's
-    for mutate in (*SAML_TAMPERING.values(), _move_to_extensions_and_forge("_x")):
-        try:
-            attacked(saml_response(), mutate)
-        except XmlRefused as exc:  # pragma: no cover - would make the tests above meaningless
-            pytest.fail(f"attack produced XML the parser refuses: {exc}")
