@@ -10,7 +10,6 @@ key id, never its material, and they refuse to be pickled (pickles end up in cac
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
-from cryptography.x509.oid import NameOID
 
 from pki import primitives
 from pki.keys.files import KeyFileError, load_certificate, load_certificates, load_private_key
@@ -35,6 +33,7 @@ from pki.keys.manifest import (
     Manifest,
 )
 from pki.keys.port import KeyNotFound, KeyPurpose
+from pki.names import parse_name
 from pki.xml.algorithms import SIGNATURES, SignatureAlgorithm
 
 _OAEP_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
@@ -57,15 +56,10 @@ def subject_key_identifiers(certificate: x509.Certificate) -> set[bytes]:
     return found
 
 
-_NAME_OVERRIDES = {"E": NameOID.EMAIL_ADDRESS, "EMAILADDRESS": NameOID.EMAIL_ADDRESS,
-                   "S": NameOID.STATE_OR_PROVINCE_NAME}
-
-
 def parse_issuer(text: str) -> x509.Name:
     """An X509IssuerName as partners write it: RFC 4514/2253, often with ", " between RDNs, or E= for e-mail."""
-    compact = re.sub(r"(?<!\\)\s*,\s*", ",", text.strip())
     try:
-        return x509.Name.from_rfc4514_string(compact, _NAME_OVERRIDES)
+        return parse_name(text)
     except ValueError:
         raise KeyNotFound(f"cannot read issuer name {text!r}") from None
 

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from lxml import etree
 
+from pki.names import same_name
 from pki.xml import ns
 from pki.xml.ns import q
 
@@ -122,6 +123,17 @@ def _read_key_value(key_value: etree._Element) -> PublicKeyTypes:
     raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "unsupported KeyValue")
 
 
+def _checked_key(load: Callable[[], PublicKeyTypes], what: str) -> PublicKeyTypes:
+    """cryptography's ValueError for a bad key becomes our error with a code."""
+    try:
+        return load()
+    except KeyResolutionError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise KeyResolutionError(
+            "XMLDSIG_KEYINFO_MALFORMED", f"{what} does not hold a valid public key: {exc}") from None
+
+
 def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
     """Everything a KeyInfo says, without deciding anything about trust."""
     if key_info is None:
@@ -132,9 +144,11 @@ def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
         if child.tag == q(ns.DS, "X509Data"):
             _read_x509_data(child, out)
         elif child.tag == q(ns.DS, "KeyValue"):
-            out["public_key"] = _read_key_value(child)
+            out["public_key"] = _checked_key(lambda element=child: _read_key_value(element), "KeyValue")
         elif child.tag == q(ns.DS11, "DEREncodedKeyValue"):
-            out["public_key"] = serialization.load_der_public_key(_b64(child.text, "DEREncodedKeyValue"))
+            der = _b64(child.text, "DEREncodedKeyValue")
+            out["public_key"] = _checked_key(lambda der=der: serialization.load_der_public_key(der),
+                                             "DEREncodedKeyValue")
         elif child.tag == q(ns.WSSE, "SecurityTokenReference"):
             _read_token_reference(child, root, out)
     if "certificates" in out:
@@ -196,7 +210,8 @@ def names_certificate(info: KeyInfoData, cert: x509.Certificate) -> bool:
         return info.certificates[0] == cert
     if info.issuer_serial is not None:
         issuer, serial = info.issuer_serial
-        return serial == cert.serial_number and _normalize_dn(issuer) == _normalize_dn(cert.issuer.rfc4514_string())
+        return serial == cert.serial_number and (
+            same_name(issuer, cert.issuer) or _normalize_dn(issuer) == _normalize_dn(cert.issuer.rfc4514_string()))
     if info.subject_key_identifier is not None:
         return info.subject_key_identifier == subject_key_identifier(cert)
     if info.public_key is not None:

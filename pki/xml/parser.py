@@ -59,16 +59,15 @@ _ASCII_COMPATIBLE = re.compile(
     r"^(utf-?8|us-ascii|ascii|iso-8859-\d{1,2}|latin-?1|windows-125\d|cp125\d)$", re.IGNORECASE
 )
 _DECLARATION = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-_NAME_START = re.compile(r"<[A-Za-z_:\u00c0-\uffff]")
 
 
-def _prolog_text(data: bytes) -> str:
+def _prolog_text(data: bytes) -> str | bytes:
     """The document as text, far enough to see its prolog; refuses encodings that hide markup."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         if data[:4] in (b"\xff\xfe\x00\x00",):
             raise XmlRefused("XML_ENCODING_UNSUPPORTED", "UTF-32 documents are refused")
         try:
-            return data[:65536].decode("utf-16", errors="replace")
+            return data.decode("utf-16", errors="replace")
         except UnicodeDecodeError:  # pragma: no cover - errors="replace"
             raise XmlRefused("XML_MALFORMED", "not valid UTF-16") from None
     head = data[:4]
@@ -77,21 +76,26 @@ def _prolog_text(data: bytes) -> str:
     declared = _DECLARATION.match(data.lstrip(b"\xef\xbb\xbf")[:200])
     if declared and not _ASCII_COMPATIBLE.match(declared.group(1).decode("ascii")):
         raise XmlRefused("XML_ENCODING_UNSUPPORTED", f"encoding {declared.group(1).decode('ascii')!r} is refused")
-    return data[:65536].decode("latin-1")
+    return data
 
 
-def _check_prolog(text: str) -> None:
-    """Refuse a DOCTYPE before the root element; markup inside the root (CDATA, comments) is content."""
+def _check_prolog(text: str | bytes) -> None:
+    """Refuse a DOCTYPE before the root element; markup inside the root (CDATA, comments) is content.
+    Works on the raw bytes of ASCII-compatible documents (no copy), on decoded text for UTF-16."""
+    lt, pi, pi_end, comment, comment_end, bang = (
+        (b"<", b"<?", b"?>", b"<!--", b"-->", b"<!") if isinstance(text, bytes)
+        else ("<", "<?", "?>", "<!--", "-->", "<!")
+    )
     position = 0
     while True:
-        start = text.find("<", position)
+        start = text.find(lt, position)  # type: ignore[arg-type]
         if start < 0:
             return
-        if text.startswith("<?", start):
-            end = text.find("?>", start + 2)
-        elif text.startswith("<!--", start):
-            end = text.find("-->", start + 4)
-        elif text.startswith("<!", start):
+        if text.startswith(pi, start):  # type: ignore[arg-type]
+            end = text.find(pi_end, start + 2)  # type: ignore[arg-type]
+        elif text.startswith(comment, start):  # type: ignore[arg-type]
+            end = text.find(comment_end, start + 4)  # type: ignore[arg-type]
+        elif text.startswith(bang, start):  # type: ignore[arg-type]
             raise XmlRefused("XML_DTD_FORBIDDEN", "documents with a DOCTYPE (DTD or entity declarations) are refused")
         else:
             return  # the root element starts: the prolog is over

@@ -7,6 +7,8 @@ conforming verifier) will check.
 from __future__ import annotations
 
 import copy
+import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,11 +50,33 @@ class Transform:
     prefixes: tuple[str, ...] = ()  # exclusive c14n InclusiveNamespaces PrefixList
 
 
+_registered = threading.local()
+_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
+
+
+def _register_prefixes(prefixes: Sequence[str]) -> None:
+    """lxml passes an InclusiveNamespaces prefix to libxml2's c14n only if the prefix is already in the
+    thread's libxml2 name dictionary; a prefix declared only through ``nsmap`` in a tree built in memory is
+    not, and would silently be dropped (our signature would then fail at partners). Parsing a tiny document
+    that declares the prefix puts it there; once per prefix and thread."""
+    known: set[str] = getattr(_registered, "prefixes", None) or set()
+    for prefix in prefixes:
+        if prefix in known or prefix == "#default":
+            continue
+        if not _PREFIX.match(prefix):
+            raise SignatureError("XMLDSIG_MALFORMED", f"invalid InclusiveNamespaces prefix {prefix!r}")
+        etree.fromstring(f'<{prefix}:r xmlns:{prefix}="urn:gateway:prefix"/>'.encode())
+        known.add(prefix)
+    _registered.prefixes = known
+
+
 def canonicalize(element: etree._Element, method: str, prefixes: Sequence[str] = ()) -> bytes:
     """Canonical bytes of an element (and its subtree) with exclusive or inclusive c14n 1.0, no comments."""
     if method not in C14N_METHODS:
         raise SignatureError("XMLDSIG_TRANSFORM_UNSUPPORTED", f"canonicalization {method!r} is not supported")
     exclusive = method == EXC_C14N
+    if exclusive and prefixes:
+        _register_prefixes(prefixes)
     return etree.tostring(
         element, method="c14n", exclusive=exclusive, with_comments=False,
         inclusive_ns_prefixes=list(prefixes) if exclusive and prefixes else None,

@@ -95,6 +95,10 @@ def sign(
     policy.check_c14n(policy.default_c14n)
     if not references:
         raise SignatureError("XMLDSIG_NO_REFERENCES", "a signature must cover at least one reference")
+    for spec in references:  # every refusal before the document is touched (IDs are assigned below)
+        for transform in spec.transforms:
+            policy.check_transform(transform.uri)
+        policy.check_digest(spec.digest or policy.default_digest)
 
     signature = etree.Element(q(ns.DS, "Signature"), nsmap={"ds": ns.DS, **options.extra_nsmap})
     if options.signature_id:
@@ -134,10 +138,8 @@ def _reference_element(signed_info: etree._Element, spec: ReferenceSpec, options
     if spec.transforms:
         transforms = etree.SubElement(reference, q(ns.DS, "Transforms"))
         for transform in spec.transforms:
-            options.policy.check_transform(transform.uri)
             _method(transforms, "Transform", transform.uri, transform.prefixes)
     digest_uri = spec.digest or options.policy.default_digest
-    options.policy.check_digest(digest_uri)
     etree.SubElement(reference, q(ns.DS, "DigestMethod"), Algorithm=digest_uri)
     etree.SubElement(reference, q(ns.DS, "DigestValue"))
     return reference

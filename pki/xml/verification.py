@@ -69,11 +69,17 @@ class VerifiedSignature:
 
 
 def covers(verified: VerifiedSignature, element: etree._Element) -> bool:
-    """Is this exact element (identity, not equality) among what the signature covers?"""
-    return any(ref.element is element for ref in verified.references) or any(
-        ref.element is not None and ref.uri == "" and element.getroottree() is ref.element.getroottree()
-        for ref in verified.references
-    )
+    """Is this exact element (identity, not equality) inside what the signature covers: a referenced element or
+    one of its descendants, never anything inside the ds:Signature itself (the enveloped transform leaves it
+    out, so KeyInfo and ds:Object are unsigned)?"""
+    if element is verified.signature or any(a is verified.signature for a in element.iterancestors()):
+        return False
+    for ref in verified.references:
+        if ref.element is None:
+            continue
+        if ref.element is element or any(a is ref.element for a in element.iterancestors()):
+            return True
+    return False
 
 
 def _one(parent: etree._Element, tag: str, what: str) -> etree._Element:

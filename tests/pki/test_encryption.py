@@ -34,7 +34,8 @@ from tests.pki.attach_parts import MemoryPart
 ASSERTION = (b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
              b'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r"><saml:EncryptedAssertion>'
              b'<saml:Assertion ID="_a"><saml:Subject><saml:NameID>LV/DE/123</saml:NameID></saml:Subject>'
-             b'<saml:AttributeStatement><saml:Attribute Name="FamilyName"><saml:AttributeValue>B\xc4\x93rzi\xc5\x86\xc5\xa1'
+             b'<saml:AttributeStatement><saml:Attribute Name="FamilyName">'
+             b'<saml:AttributeValue>B\xc4\x93rzi\xc5\x86\xc5\xa1'
              b'</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion>'
              b'</saml:EncryptedAssertion></samlp:Response>')
 

@@ -379,21 +379,12 @@ def _inside(element: etree._Element, ancestor: etree._Element) -> bool:
     return any(a is ancestor for a in element.iterancestors())
 
 
-# --- found by the properties above: canonical form depends on process history ---------------------------
-
-_PREFIX_BUG = pytest.mark.xfail(strict=True, reason=(
-    "BUG: references.canonicalize passes InclusiveNamespaces prefixes to lxml's c14n, which keeps a prefix only "
-    "if xmlDictExists() finds it in the document's libxml2 dictionary (serializer.pxi _convert_ns_prefixes). "
-    "Prefixes declared through the lxml API (nsmap) are not interned, so a document built in memory is "
-    "canonicalized without them until some parse in the same thread happens to intern the string: sign() then "
-    "digests/signs other bytes than any receiver (or a later call) canonicalizes"))
-
+# --- found by the properties above: canonical form must not depend on process history ---------------------------
 
 def _fresh_prefix() -> str:
     return "p" + uuid.uuid4().hex[:12]  # never seen by this process's libxml2 dictionary
 
 
-@_PREFIX_BUG
 def test_inclusive_prefixes_do_not_depend_on_what_was_parsed_before() -> None:
     prefix = _fresh_prefix()
     root = etree.Element("Doc", nsmap={prefix: "urn:example:inclusive"})
@@ -405,7 +396,6 @@ def test_inclusive_prefixes_do_not_depend_on_what_was_parsed_before() -> None:
     assert before == after == f'<Data xmlns:{prefix}="urn:example:inclusive" ID="d1">x</Data>'.encode()
 
 
-@_PREFIX_BUG
 @pytest.mark.parametrize("where", ["reference-transform", "signedinfo-c14n"])
 def test_in_memory_document_signed_with_inclusive_prefixes_verifies_after_parsing(where: str) -> None:
     ident = identity("ed25519", "a")
