@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils, x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from pki.xml.algorithms import SignatureAlgorithm
@@ -44,6 +44,8 @@ def key_family(key: PrivateKeyTypes | PublicKeyTypes) -> str:
         return "ec"
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return "ed25519"
+    if isinstance(key, (x25519.X25519PrivateKey, x25519.X25519PublicKey)):
+        return "x25519"
     return type(key).__name__
 
 
@@ -91,3 +93,28 @@ def verify(public_key: PublicKeyTypes, signature: bytes, data: bytes, algorithm:
     except InvalidSignature:
         return False
     return True
+
+
+def oaep_decrypt(private_key: PrivateKeyTypes, ciphertext: bytes, hash_name: str, mgf_hash_name: str,
+                 key_id: str = "key") -> bytes:
+    """RSA-OAEP key transport (no label); cryptography's ValueError on a wrong key or damaged ciphertext."""
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise KeyMismatch(f"key {key_id} is {key_family(private_key)}, not RSA: it cannot unwrap RSA-OAEP")
+    try:
+        digest, mgf_digest = _HASHES[hash_name](), _HASHES[mgf_hash_name]()
+    except KeyError as exc:
+        raise KeyMismatch(f"unknown OAEP hash {exc.args[0]!r}") from None
+    return private_key.decrypt(ciphertext, padding.OAEP(mgf=padding.MGF1(mgf_digest), algorithm=digest, label=None))
+
+
+def key_exchange(private_key: PrivateKeyTypes, peer_public_key: PublicKeyTypes, key_id: str = "key") -> bytes:
+    """X25519 or ECDH on the same curve; a key of another type or curve is a KeyMismatch."""
+    if isinstance(private_key, x25519.X25519PrivateKey) and isinstance(peer_public_key, x25519.X25519PublicKey):
+        return private_key.exchange(peer_public_key)
+    if isinstance(private_key, ec.EllipticCurvePrivateKey) and isinstance(peer_public_key, ec.EllipticCurvePublicKey):
+        if peer_public_key.curve.name != private_key.curve.name:
+            raise KeyMismatch(f"key {key_id} is on {private_key.curve.name}; the peer key is on "
+                              f"{peer_public_key.curve.name}")
+        return private_key.exchange(ec.ECDH(), peer_public_key)
+    raise KeyMismatch(f"key {key_id} ({key_family(private_key)}) cannot agree a key with a "
+                      f"{key_family(peer_public_key)} key")

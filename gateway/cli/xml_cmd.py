@@ -72,6 +72,13 @@ def _trust_resolver(trust_dir: Path, purpose: str) -> KeyResolver:
     return trusted_certificate(lambda leaf, others: store.validate(leaf, others, purpose=purpose))
 
 
+def _register_encryption_commands() -> None:
+    from gateway.cli.xml_encrypt_cmd import decrypt_cmd, encrypt_cmd
+
+    xml.add_command(encrypt_cmd)
+    xml.add_command(decrypt_cmd)
+
+
 @xml.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--cert", "cert_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -168,3 +175,6 @@ def sign_cmd(file: Path, key_path: Path, cert_path: Path | None, algorithm: str 
     else:
         click.echo(data.decode())
 
+
+
+_register_encryption_commands()

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x25519
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from pki import primitives
@@ -35,11 +35,6 @@ from pki.keys.manifest import (
 from pki.keys.port import KeyNotFound, KeyPurpose
 from pki.names import parse_name
 from pki.xml.algorithms import SIGNATURES, SignatureAlgorithm
-
-_OAEP_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 
 
 def _spki(public_key: PublicKeyTypes) -> bytes:
@@ -138,26 +133,10 @@ class FileDecrypter(_KeyHolder):
     __slots__ = ()
 
     def decrypt_oaep(self, ciphertext: bytes, hash_name: str, mgf_hash_name: str) -> bytes:
-        if not isinstance(self._private_key, rsa.RSAPrivateKey):
-            raise primitives.KeyMismatch(f"key {self.key_id} is {self.family}, not RSA: it cannot unwrap RSA-OAEP")
-        try:
-            digest, mgf_digest = _OAEP_HASHES[hash_name](), _OAEP_HASHES[mgf_hash_name]()
-        except KeyError as exc:
-            raise primitives.KeyMismatch(f"unknown OAEP hash {exc.args[0]!r}") from None
-        return self._private_key.decrypt(ciphertext, padding.OAEP(mgf=padding.MGF1(mgf_digest), algorithm=digest,
-                                                                   label=None))
+        return primitives.oaep_decrypt(self._private_key, ciphertext, hash_name, mgf_hash_name, self.key_id)
 
     def exchange(self, peer_public_key: PublicKeyTypes) -> bytes:
-        key = self._private_key
-        if isinstance(key, x25519.X25519PrivateKey) and isinstance(peer_public_key, x25519.X25519PublicKey):
-            return key.exchange(peer_public_key)
-        if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(peer_public_key, ec.EllipticCurvePublicKey):
-            if peer_public_key.curve.name != key.curve.name:
-                raise primitives.KeyMismatch(
-                    f"key {self.key_id} is on {key.curve.name}; the peer key is on {peer_public_key.curve.name}")
-            return key.exchange(ec.ECDH(), peer_public_key)
-        raise primitives.KeyMismatch(
-            f"key {self.key_id} ({self.family}) cannot agree a key with a {primitives.key_family(peer_public_key)} key")
+        return primitives.key_exchange(self._private_key, peer_public_key, self.key_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,3 +50,39 @@ class InMemorySigner:
 
     def __repr__(self) -> str:  # never show key material
         return f"InMemorySigner(key_id={self._key_id!r}, family={self.family!r})"
+
+
+class InMemoryDecrypter:
+    """A Decrypter over a private key held in memory (operator tools given a key file, simulated partners)."""
+
+    def __init__(self, private_key: PrivateKeyTypes, certificate: x509.Certificate | None = None,
+                 key_id: str = "memory") -> None:
+        self._private_key = private_key
+        self._certificate = certificate
+        self._key_id = key_id
+
+    @classmethod
+    def from_pem_files(cls, key_path: Path, cert_path: Path | None = None) -> InMemoryDecrypter:
+        signer = InMemorySigner.from_pem_files(key_path, cert_path)
+        return cls(signer._private_key, signer.certificate, signer.key_id)
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id
+
+    @property
+    def family(self) -> str:
+        return primitives.key_family(self._private_key)
+
+    @property
+    def certificate(self) -> x509.Certificate | None:
+        return self._certificate
+
+    def decrypt_oaep(self, ciphertext: bytes, hash_name: str, mgf_hash_name: str) -> bytes:
+        return primitives.oaep_decrypt(self._private_key, ciphertext, hash_name, mgf_hash_name, self._key_id)
+
+    def exchange(self, peer_public_key: PublicKeyTypes) -> bytes:
+        return primitives.key_exchange(self._private_key, peer_public_key, self._key_id)
+
+    def __repr__(self) -> str:
+        return f"InMemoryDecrypter(key_id={self._key_id!r}, family={self.family!r})"
