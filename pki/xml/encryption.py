@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 
@@ -206,7 +206,7 @@ def encrypted_key(cek: bytes, recipient: x509.Certificate, recipient_reference: 
     else:
         from pki.xml.key_agreement import AgreementSpec, agree_for_recipient, wrap_key
 
-        spec = agreement if isinstance(agreement, AgreementSpec) else _default_agreement(policy)
+        spec = agreement if isinstance(agreement, AgreementSpec) else _default_agreement(policy, public_key)
         etree.SubElement(key, q(XENC, "EncryptionMethod"), Algorithm=spec.key_wrap)
         sender = agree_for_recipient(recipient, spec, policy, recipient_reference)
         etree.SubElement(key, q(ns.DS, "KeyInfo")).append(sender.element)
@@ -220,13 +220,15 @@ def encrypted_key(cek: bytes, recipient: x509.Certificate, recipient_reference: 
     return key
 
 
-def _default_agreement(policy: A.AlgorithmPolicy):  # type: ignore[no-untyped-def]
+def _default_agreement(policy: A.AlgorithmPolicy, recipient_key: object):  # type: ignore[no-untyped-def]
+    """The policy's derivation and key wrap, with the agreement the recipient's key type can do."""
     from pki.xml.key_agreement import AgreementSpec
 
     enc = policy.encryption
-    if not (enc.default_key_agreement and enc.default_key_derivation and enc.default_key_wrap):
-        raise A.AlgorithmRefused("key agreement", "(non-RSA recipient)", policy.name)
-    return AgreementSpec(enc.default_key_agreement, enc.default_key_derivation, enc.default_key_wrap)
+    agreement = A.X25519 if isinstance(recipient_key, x25519.X25519PublicKey) else A.ECDH_ES
+    if agreement not in enc.key_agreements or not (enc.default_key_derivation and enc.default_key_wrap):
+        raise A.AlgorithmRefused("key agreement", agreement, policy.name)
+    return AgreementSpec(agreement, enc.default_key_derivation, enc.default_key_wrap)
 
 
 def cek_from_encrypted_key(encrypted_key_el: etree._Element, find_decrypter: FindDecrypter,

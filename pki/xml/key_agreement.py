@@ -10,8 +10,8 @@ when reading; :mod:`pki.xml.kdf` holds the two KDFs and their parameter elements
 Wire format, as phase4 and Domibus send it (both through WSS4J ``WSSecEncryptedKey`` → Santuario
 ``AgreementMethodImpl``), read from the sources at these commits:
 
-* apache/santuario-xml-security-java 13b29cc85a961d43d004010033ee8c0f302ef4c5 (``S`` =
-  src/main/java/org/apache/xml/security/): encryption/keys/content/AgreementMethodImpl.java,
+* apache/santuario-xml-security-java 13b29cc85a961d43d004010033ee8c0f302ef4c5, under
+  src/main/java/org/apache/xml/security/: encryption/keys/content/AgreementMethodImpl.java,
   .../derivedKey/{HKDFParamsImpl,ConcatKDFParamsImpl,KeyDerivationMethodImpl,HKDF,ConcatKDF}.java,
   encryption/XMLCipherUtil.java, encryption/XMLCipher.java, utils/KeyUtils.java, keys/KeyInfo.java,
   utils/ElementProxy.java, params/{HKDFParams,KeyDerivationParameters}.java,
@@ -74,8 +74,9 @@ Santuario quirks worth knowing: HKDFParamsImpl.getPRFAlgorithm looks for PRF in 
 Santuario reader never sees the PRF we (and it) write and always uses its hmac-sha256 default. Anything but
 hmac-sha256 therefore only works with non-Santuario peers; we accept PRF in either namespace. Santuario picks
 the DH algorithm from the key type, not the URI; we require the URI and the key types to agree.
-Not determined from sources: what Domibus 5.x configures beyond WSS4J's defaults (its eDelivery 2.0 security
-profile was not in the sources read); this module follows WSS4J's defaults above.
+Not determined from sources: Domibus's own settings for eDelivery 2.0. The only Domibus snapshot available
+(cefedelivery/domibus 2787fb14226980e015986ca210b9176ec7086a4e, 2019) predates AS4 2.0 and has no key agreement;
+Domibus sends through CXF/WSS4J, so this module follows WSS4J's defaults above.
 """
 
 from __future__ import annotations
@@ -314,6 +315,7 @@ def kek_from_agreement(agreement_method: etree._Element, find_decrypter: Callabl
     derivation = (method.get("Algorithm") or "").strip()
     if not agreement or not derivation:
         raise _malformed("AgreementMethod and KeyDerivationMethod need an Algorithm")
+    # The derivation decides which parameters element holds the PRF or digest: vet it before looking.
     policy.check_encryption("key_agreements", agreement)
     policy.check_encryption("key_derivations", derivation)
     if derivation not in _DERIVATIONS:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import xmlsec
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from lxml import etree
 
 from pki.devpki.operations import init_pki
@@ -47,9 +48,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FileKeyStore:
     return FileKeyStore(directory)
 
 
-def _recipient(store: FileKeyStore, purpose: KeyPurpose = KeyPurpose.SAML_ENCRYPTION):
-    return next(c for c in store.published_certificates(purpose) if c.public_key().__class__.__name__.startswith("_RSA")
-                or "RSA" in type(c.public_key()).__name__)
+_KEY_TYPES = {"rsa": rsa.RSAPublicKey, "ec": ec.EllipticCurvePublicKey, "x25519": x25519.X25519PublicKey}
+
+
+def _recipient(store: FileKeyStore, purpose: KeyPurpose = KeyPurpose.SAML_ENCRYPTION, family: str = "rsa"):
+    return next(c for c in store.published_certificates(purpose) if isinstance(c.public_key(), _KEY_TYPES[family]))
 
 
 def _saml_encrypted(store: FileKeyStore, policy: A.AlgorithmPolicy = A.EIDAS_1_3) -> bytes:
@@ -233,3 +236,27 @@ def test_mgf1p_is_read_but_never_written(store: FileKeyStore) -> None:
         policy.check_encryption("key_transports", A.RSA_OAEP_MGF1P, writing=True)
     with pytest.raises(A.AlgorithmRefused):  # and AS4 1.15 does not read it at all
         A.EDELIVERY_AS4_1_15.check_encryption("key_transports", A.RSA_OAEP_MGF1P)
+
+
+@pytest.mark.parametrize(("policy", "family"), [(A.EDELIVERY_AS4_2_0, "x25519"), (A.EDELIVERY_AS4_2_0, "ec"),
+                                                (A.EIDAS_1_3, "ec"), (A.EIDAS_1_4, "ec")])
+def test_key_agreement_round_trip_through_the_document_layer(store: FileKeyStore, policy, family: str) -> None:
+    """AS4 2.0 (X25519 / ECDH-ES + HKDF + kw-aes128) and eIDAS (ECDH-ES + ConcatKDF) end to end."""
+    purpose = KeyPurpose.AS4_ENCRYPTION if family == "x25519" else KeyPurpose.SAML_ENCRYPTION
+    recipient = _recipient(store, purpose, family)
+    messages = []
+    for _ in range(2):
+        root = parse_xml(ASSERTION).getroot()
+        assertion = root.find(".//{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+        algorithm, cek = new_cek(policy)
+        key = encrypted_key(cek, recipient, token_reference(issuer_serial_of=recipient), policy)
+        encrypt_element(assertion, cek, algorithm, key_info=key)
+        messages.append(etree.tostring(root))
+    assert b"AgreementMethod" in messages[0]
+    originators = [parse_xml(m).getroot().find(f".//{{{XENC}}}OriginatorKeyInfo") for m in messages]
+    assert etree.tostring(originators[0]) != etree.tostring(originators[1])  # a fresh ephemeral key per message
+    document = parse_xml(messages[0]).getroot()
+    result = decrypt_document(document, find_in_store(store, purpose), policy)
+    assert result.elements[0].findtext(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID") == "LV/DE/123"
+    with pytest.raises(A.AlgorithmRefused):  # RSA-only profile refuses key agreement
+        decrypt_document(parse_xml(messages[1]).getroot(), find_in_store(store, purpose), A.EDELIVERY_AS4_1_15)
