@@ -17,7 +17,7 @@ def main() -> int:
     combined: dict[str, float] = {}
     failed = []
     for script in sorted(HERE.glob("*.py")):
-        if script.name in {"run_all.py", "__init__.py"}:
+        if script.name == "run_all.py" or script.name.startswith("_"):
             continue
         print(f"== {script.name}", flush=True)
         result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)

@@ -27,16 +27,22 @@ class GcmAuthenticationError(ValueError):
     code = "XMLENC_AUTHENTICATION_FAILED"
 
 
-def _rechunk(chunks: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Bounded pieces, whatever the caller's chunking (a 1 GB single chunk is split, tiny ones joined)."""
-    buffer = bytearray()
+def _rechunk(chunks: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes | memoryview]:
+    """Bounded pieces, whatever the caller's chunking: a huge chunk is cut into views (no copy), tiny ones are
+    joined. Every piece is at most ``size`` bytes."""
+    small = bytearray()
     for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        yield bytes(buffer)
+        if small and len(small) + len(chunk) > size:
+            yield bytes(small)
+            small.clear()
+        if len(chunk) >= size:
+            view = memoryview(chunk)
+            for start in range(0, len(chunk), size):
+                yield view[start:start + size]
+        else:
+            small += chunk
+    if small:
+        yield bytes(small)
 
 
 def encrypt_stream(key: bytes, chunks: Iterable[bytes], iv: bytes | None = None) -> Iterator[bytes]:
@@ -89,25 +95,27 @@ def decrypt_stream(
     """Decrypt IV || C || tag into a spool released only once the tag verifies."""
     spool = tempfile.SpooledTemporaryFile(max_size=spool_memory, dir=spool_dir)
     try:
-        pending = bytearray()
+        pending = b""  # bytes not yet decrypted: the IV at first, then at most the last TAG_BYTES seen
         decryptor = None
         digest = hashlib.sha256()
         size = 0
         for chunk in _rechunk(chunks):
-            pending += chunk
+            data = pending + chunk if pending else chunk
             if decryptor is None:
-                if len(pending) < IV_BYTES:
+                if len(data) < IV_BYTES:
+                    pending = bytes(data)
                     continue
-                decryptor = Cipher(algorithms.AES(key), modes.GCM(bytes(pending[:IV_BYTES]))).decryptor()
-                del pending[:IV_BYTES]
+                decryptor = Cipher(algorithms.AES(key), modes.GCM(bytes(data[:IV_BYTES]))).decryptor()
+                data = data[IV_BYTES:]
             # The last TAG_BYTES seen so far may be the tag: keep them back.
-            if len(pending) > TAG_BYTES:
-                body = bytes(pending[:-TAG_BYTES])
-                del pending[:-TAG_BYTES]
-                plain = decryptor.update(body)
+            if len(data) > TAG_BYTES:
+                plain = decryptor.update(data[:-TAG_BYTES])
                 spool.write(plain)
                 digest.update(plain)
                 size += len(plain)
+                pending = bytes(data[-TAG_BYTES:])
+            else:
+                pending = bytes(data)
         if decryptor is None or len(pending) != TAG_BYTES:
             raise GcmAuthenticationError("ciphertext shorter than IV and tag")
         try:
