@@ -125,12 +125,13 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 
 def _register_subcommands() -> None:
+    from gateway.cli.as4_cmd import as4_group
     from gateway.cli.audit_cmd import audit
     from gateway.cli.clients_cmd import clients
     from gateway.cli.pki_cmd import pki
     from gateway.cli.xml_cmd import xml
 
-    for group in (audit, clients, pki, xml):
+    for group in (as4_group, audit, clients, pki, xml):
         cli.add_command(group)
 
 
