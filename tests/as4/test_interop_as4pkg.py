@@ -25,7 +25,8 @@ import json
 import os
 import random
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,30 +147,31 @@ _WORDS = ("bolts", "steel", "cable", "paper", "toner", "chair", "desk", "lamp", 
 
 
 def ubl_invoice(size: int, *, seed: int = 1) -> bytes:
-    """A UBL-like invoice of exactly ``size`` bytes (UTF-8) with varied lines: compresses like a real one
-    (gzip -9 about 3:1), not like repeated text."""
+    """A UBL-like invoice of exactly ``size`` bytes (UTF-8) with varied lines, so it compresses like a real
+    one (gzip -9 about 3:1), not like repeated text."""
     rng = random.Random(seed)
     head = ('<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:'
             'Invoice-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2" xmlns:cac='
             '"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2">\n'
             f"<cbc:ID>INV-{rng.randrange(10**8)}</cbc:ID><cbc:IssueDate>2026-11-{rng.randint(10, 28)}</cbc:IssueDate>\n")
     tail = "</Invoice>\n"
-    lines, body = [], len(head.encode()) + len(tail)
+    budget = size - len(head.encode()) - len(tail) - len("<!---->")
+    lines: list[str] = []
     for number in itertools.count(1):
         quantity, price = rng.randint(1, 500), rng.randint(100, 999_999) / 100
         words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 5)))
-        line = (f"<cac:InvoiceLine><cbc:ID>{number}</cbc:ID><cbc:InvoicedQuantity unitCode=\"C62\">{quantity}"
-                f"</cbc:InvoicedQuantity><cbc:LineExtensionAmount currencyID=\"EUR\">{quantity * price:.2f}"
+        line = (f'<cac:InvoiceLine><cbc:ID>{number}</cbc:ID><cbc:InvoicedQuantity unitCode="C62">{quantity}'
+                f'</cbc:InvoicedQuantity><cbc:LineExtensionAmount currencyID="EUR">{quantity * price:.2f}'
                 f"</cbc:LineExtensionAmount><cac:Item><cbc:Name>{words} {rng.getrandbits(40):x}</cbc:Name>"
                 f"</cac:Item></cac:InvoiceLine>\n")
-        if body + len(line.encode()) > size - 9:  # room for the smallest padding comment
+        if len(line.encode()) > budget:
             break
         lines.append(line)
-        body += len(line.encode())
-    padding = size - body
-    filler = f"<!--{'x' * (padding - 7)}-->" if padding >= 7 else ""
-    data = (head + "".join(lines) + filler + tail).encode()
-    data = data if len(data) == size else data.replace(b"\n</Invoice>", b"</Invoice>" + b" " * (size - len(data) + 1))
+        budget -= len(line.encode())
+    if budget < 0:
+        raise ValueError(f"{size} bytes is too small for an invoice")
+    filler = " ".join(rng.choice(_WORDS[9:]) for _ in range(budget))[:budget]  # ASCII words: one byte each
+    data = f"{head}{''.join(lines)}<!--{filler}-->{tail}".encode()
     assert len(data) == size, (len(data), size)
     return data
 
@@ -199,7 +201,7 @@ class As4Peer:
     directory: Path
     config: dict[str, str]
     partner_certificate: x509.Certificate
-    _counter: itertools.count = itertools.count(1)
+    _counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def _config_file(self, **changes: str) -> Path:
         path = self.directory / f"config-{next(self._counter)}.json"
