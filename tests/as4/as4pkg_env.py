@@ -80,6 +80,13 @@ def _locked(venv: Path):
 def ensure_venv() -> Path:
     """The Python of a virtualenv holding ``as4==0.2.0``, created on first use; raises As4PkgUnavailable."""
     venv = venv_dir()
+    try:
+        return _ensure(venv)
+    except OSError as exc:
+        raise As4PkgUnavailable(f"cannot create the as4 virtualenv in {venv}: {exc}") from exc
+
+
+def _ensure(venv: Path) -> Path:
     python = _python(venv)
     if "AS4PKG_VENV" in os.environ and python.exists() and not (venv / _MARKER).exists():
         _probe(python)  # adopted as it is: the caller made it

@@ -1,3 +1,4 @@
+# ruff: noqa: I001 - ``as4`` here is the PyPI package; isort takes some of its modules for our own as4/.
 """The PyPI ``as4`` package (0.2.0) as the other access point, driven through files. Runs INSIDE the as4
 virtualenv (see as4pkg_env.py), never in the project's: ``import as4`` here is the PyPI package.
 
@@ -30,7 +31,6 @@ import base64
 import gc
 import json
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +41,13 @@ from cryptography.hazmat.primitives import serialization
 import as4
 from as4.errors import ReceiptVerificationError
 from as4.models.dsig.reference import ComparableReferenceFields
-from as4.peppol import build_peppol_message, create_peppol_external_party, create_peppol_internal_party
-from as4.peppol import parse_peppol_message, parse_peppol_receipt
+from as4.peppol import (
+    build_peppol_message,
+    create_peppol_external_party,
+    create_peppol_internal_party,
+    parse_peppol_message,
+    parse_peppol_receipt,
+)
 
 
 @dataclass(frozen=True)
