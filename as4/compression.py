@@ -13,6 +13,7 @@ produced, and nothing past a failure is handed on.
 
 from __future__ import annotations
 
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 
@@ -27,18 +28,35 @@ RATIO_FLOOR = 1024 * 1024  # the ratio is enforced once this much output exists 
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # gzip wrapper only: a raw zlib or deflate stream is refused
 
 
+SPOOL_MEMORY = 1024 * 1024  # compressed output kept in memory up to this, then in a private temporary file
+
+
+def _gzip(chunks: Iterable[bytes], level: int) -> Iterator[bytes]:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
+    for chunk in chunks:
+        out = compressor.compress(chunk)
+        if out:
+            yield out
+    yield compressor.flush()
+
+
 def compress(part: Part, *, level: int = DEFAULT_LEVEL, content_type: str = GZIP) -> Part:
-    """The part gzipped, lazily: ``chunks()`` compresses as it is read."""
+    """The part gzipped. Compression runs once, on first read (the sender reads a part twice: to digest it for
+    the signature, then to send it); the result is spooled (memory, then a temporary file) and replayed."""
     if not -1 <= level <= 9:
         raise ValueError(f"gzip level must be -1..9, got {level}")
+    spool: list[tempfile.SpooledTemporaryFile[bytes]] = []
 
     def source() -> Iterator[bytes]:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
-        for chunk in part.chunks():
-            out = compressor.compress(chunk)
-            if out:
-                yield out
-        yield compressor.flush()
+        if not spool:
+            handle = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+            for piece in _gzip(part.chunks(), level):
+                handle.write(piece)
+            spool.append(handle)
+        handle = spool[0]
+        handle.seek(0)
+        while piece := handle.read(CHUNK):
+            yield piece
 
     return Part(part.content_id, content_type, source, dict(part.extra_headers))
 
@@ -125,3 +143,22 @@ def check_decompression(part: Part, **limits: object) -> int:
     for piece in decompress(part, content_type="application/octet-stream", **limits).chunks():  # type: ignore[arg-type]
         total += len(piece)
     return total
+
+
+def decompress_checked(part: Part, *, content_type: str, **limits: object) -> Part:
+    """Inflate once, now: a bomb or corrupt data is refused before the message is accepted (``EBMS:0303``), and
+    the plaintext is spooled (memory, then a private temporary file) so reading it later costs no second pass."""
+    handle = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+    try:
+        for piece in decompress(part, content_type=content_type, **limits).chunks():  # type: ignore[arg-type]
+            handle.write(piece)
+    except BaseException:
+        handle.close()
+        raise
+
+    def source() -> Iterator[bytes]:
+        handle.seek(0)
+        while piece := handle.read(CHUNK):
+            yield piece
+
+    return Part(part.content_id, content_type, source, dict(part.extra_headers))

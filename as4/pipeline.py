@@ -113,6 +113,7 @@ class Received:
         return self.error is None
 
     def close(self) -> None:
+        """Release the spooled plaintext (the payloads must have been stored first)."""
         if self._security is not None:
             self._security.close()
 
@@ -179,9 +180,9 @@ def _payloads(user_message: UserMessage, parts: list[Part], agreement: Agreement
         part = by_id[info.content_id]
         mime_type = info.mime_type or part.content_type
         if info.compression_type:
-            limits = {"max_output": agreement.max_decompressed_bytes, "ref_to_message_id": reference}
-            compression.check_decompression(part, **limits)  # a bomb is refused before anything is accepted
-            part = compression.decompress(part, content_type=mime_type, **limits)  # type: ignore[arg-type]
+            # Inflated now, capped: a bomb is refused before anything is accepted or acknowledged.
+            part = compression.decompress_checked(part, content_type=mime_type, ref_to_message_id=reference,
+                                                  max_output=agreement.max_decompressed_bytes)
         elif mime_type != part.content_type:
             part = Part(part.content_id, mime_type, part.source, part.extra_headers)
         payloads.append(part)

@@ -12,6 +12,7 @@ where a consumer reading ``.text`` would see only the part before the comment.
 from __future__ import annotations
 
 import re
+import threading
 
 from lxml import etree
 
@@ -36,7 +37,19 @@ class _RefuseExternal(etree.Resolver):
         raise XmlRefused("XML_DTD_FORBIDDEN", "external DTDs and entities are refused")
 
 
+_local = threading.local()
+
+
 def _parser() -> etree.XMLParser:
+    """One configured parser per thread (lxml parsers are not shared across threads); building one costs
+    more than parsing a small message."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     # collect_ids is left at its default on purpose: with libxml2 < 2.15, lxml implements collect_ids=False
     # by setting a "load subset" flag that makes libxml2 fetch external DTD subsets.
     parser = etree.XMLParser(

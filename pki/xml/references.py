@@ -89,10 +89,28 @@ _FIND_BY_ID = etree.XPath(
 )
 
 
-def find_by_id(root: etree._Element, id_value: str, id_attributes: Sequence[str] = ns.ID_ATTRIBUTES) -> etree._Element:
+def id_index(root: etree._Element, id_attributes: Sequence[str] = ns.ID_ATTRIBUTES) -> dict[str, list[etree._Element]]:
+    """Every ID value in the document with the elements carrying it: one pass serves all of a signature's
+    references (duplicates stay visible, and are refused by :func:`find_by_id`)."""
+    index: dict[str, list[etree._Element]] = {}
+    for element in root.iter(etree.Element):
+        attributes = element.attrib
+        if not attributes:
+            continue
+        for attribute in id_attributes:
+            value = attributes.get(attribute)
+            if value is not None:
+                index.setdefault(value, []).append(element)
+    return index
+
+
+def find_by_id(root: etree._Element, id_value: str, id_attributes: Sequence[str] = ns.ID_ATTRIBUTES,
+               index: dict[str, list[etree._Element]] | None = None) -> etree._Element:
     """The one element carrying this ID. Zero or several (under any ID attribute) is refused: duplicate IDs
     are how signature-wrapping attacks make a verifier digest one element and an application read another."""
-    if tuple(id_attributes) == ns.ID_ATTRIBUTES:
+    if index is not None:
+        matches = index.get(id_value, [])
+    elif tuple(id_attributes) == ns.ID_ATTRIBUTES:
         matches = _FIND_BY_ID(root, v=id_value)  # one pass in C over the whole document
     else:
         matches = [

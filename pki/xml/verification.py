@@ -35,6 +35,7 @@ from pki.xml.references import (
     digest,
     element_octets,
     find_by_id,
+    id_index,
     read_prefix_list,
     read_transforms,
 )
@@ -120,8 +121,10 @@ def verify(
         raise SignatureError("XMLDSIG_SIGNATURE_INVALID", "the SignatureValue does not verify with the signing key")
 
     root = signature.getroottree().getroot()
+    index = id_index(root, id_attributes) if len(reference_els) > 1 else None
     results = tuple(
-        _verify_reference(reference, signature, root, policy, attachments, id_attributes) for reference in reference_els
+        _verify_reference(reference, signature, root, policy, attachments, id_attributes, index)
+        for reference in reference_els
     )
     return VerifiedSignature(signature, algorithm.uri, resolved.public_key, resolved.certificate, results)
 
@@ -140,6 +143,7 @@ def _verify_reference(
     policy: AlgorithmPolicy,
     attachments: AttachmentResolver | None,
     id_attributes: Sequence[str],
+    index: dict[str, list[etree._Element]] | None = None,
 ) -> VerifiedReference:
     uri = reference.get("URI")
     transforms = read_transforms(reference)
@@ -160,7 +164,7 @@ def _verify_reference(
         else:
             if uri.startswith("#xpointer("):
                 raise SignatureError("XMLDSIG_REFERENCE_UNSUPPORTED", f"XPointer references are not accepted: {uri}")
-            element = find_by_id(root, uri[1:], id_attributes)
+            element = find_by_id(root, uri[1:], id_attributes, index)
             if element is signature or any(a is signature for a in element.iterancestors()):
                 raise SignatureError("XMLDSIG_REFERENCE_UNSUPPORTED", f"{uri} points into the signature itself")
         actual = digest(element_octets(element, transforms, signature, policy), digest_uri, policy)
