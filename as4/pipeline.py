@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from as4 import codec, compression, receipts, security
+from as4 import codec, compression, receipts, sbdh, security
 from as4.errors import EbmsError
 from as4.mime import read_mime, write_mime
 from as4.model import (
@@ -65,6 +65,13 @@ class OutboundMessage:
 def build_outbound(user_message: UserMessage, payloads: Sequence[Part], profile: As4Profile, *,
                    signer: Signer | None, recipient_certificate: object | None) -> OutboundMessage:
     """Compress, sign and encrypt ``payloads`` for the partner; ``user_message.payload_info`` is filled in."""
+    if profile.payload_envelope == "sbdh":  # refuse to send what a Peppol access point would refuse
+        if len(payloads) != 1:
+            raise ValueError(f"profile {profile.name} carries exactly one payload (got {len(payloads)})")
+        try:
+            sbdh.check(payloads[0].read_all(), user_message)
+        except EbmsError as exc:
+            raise ValueError(exc.detail) from None
     wire_parts: list[Part] = []
     part_infos: list[PartInfo] = []
     for payload in payloads:
@@ -153,6 +160,11 @@ def receive(content_type: str, body: Iterable[bytes], *, agreement_for: Agreemen
                                            signer_resolver=agreement.signer_resolver, at=now(),
                                            ref_to_message_id=reference, **spool_options)
         payloads = _payloads(user_message, inbound.parts, agreement, reference)
+        if profile.payload_envelope == "sbdh":
+            if len(payloads) != 1:
+                raise EbmsError("EBMS:0004", f"Peppol messages carry exactly one payload (got {len(payloads)})",
+                                ref_to_message_id=reference)
+            sbdh.check(payloads[0].read_all(), user_message)
         signer = signer_for(profile)
         if inbound.verified is None:  # the profile allowed an unsigned message: a receipt without NRI
             raise EbmsError("EBMS:0103", "non-repudiation receipts need a signed message", ref_to_message_id=reference)
@@ -200,7 +212,9 @@ def check_response(content_type: str, body: bytes, outbound: OutboundMessage, *,
     signal = messaging.signal
     if isinstance(signal, EbmsErrorSignal):
         first = signal.errors[0]
-        raise EbmsError(first.code, f"the partner refused {outbound.message_id}: {first.description or ''}".strip(),
+        reason = "; ".join(text for text in (first.description.value if first.description else "", first.detail or "")
+                           if text)
+        raise EbmsError(first.code, f"the partner refused {outbound.message_id}: {reason or first.short_description}",
                         ref_to_message_id=outbound.message_id, origin=first.origin)
     if not isinstance(signal, Receipt) or signal.message_info.ref_to_message_id != outbound.message_id:
         raise EbmsError("EBMS:0302", f"the answer is not a receipt for {outbound.message_id}",

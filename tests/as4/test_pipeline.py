@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from as4 import sbdh
 from as4.codec import build_envelope, envelope_bytes
 from as4.errors import EbmsError
 from as4.mime import write_mime
@@ -58,15 +59,24 @@ def _user_message(profile: As4Profile) -> UserMessage:
 SCAN = b"%PDF-1.7\n" + os.urandom(20_000)
 
 
-def _payloads() -> list[Part]:
-    return [Part.from_bytes("query@partner.test", "application/x-ebrs+xml",
-                            b"<q:QueryRequest xmlns:q='urn:q'>" + b"<q:Slot/>" * 50 + b"</q:QueryRequest>"),
+QUERY = b"<q:QueryRequest xmlns:q='urn:q'>" + b"<q:Slot/>" * 50 + b"</q:QueryRequest>"
+INVOICE = ("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+           "##urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0::2.1")
+
+
+def _payloads(profile: As4Profile | None = None) -> list[Part]:
+    if profile is not None and profile.payload_envelope == "sbdh":  # Peppol: exactly one SBD-wrapped document
+        document = sbdh.wrap(QUERY, sender="urn:oots:EE:sender", recipient="urn:oots:LV:register",
+                             document_type=INVOICE, process="urn:fdc:peppol.eu:2017:poacc:billing:01:1.0",
+                             country="EE", instance_id="sbd-1", created=datetime(2026, 11, 23, tzinfo=UTC))
+        return [Part.from_bytes("sbd@partner.test", "application/xml", document)]
+    return [Part.from_bytes("query@partner.test", "application/x-ebrs+xml", QUERY),
             Part.from_bytes("scan@partner.test", "application/pdf", SCAN)]
 
 
 def _exchange(profile: As4Profile, *, tamper=None, payloads=None):
     keys = pki()
-    outbound = build_outbound(_user_message(profile), payloads if payloads is not None else _payloads(), profile,
+    outbound = build_outbound(_user_message(profile), payloads if payloads is not None else _payloads(profile), profile,
                               signer=keys.signer(keys.partner, profile),
                               recipient_certificate=keys.encryption_cert(keys.node, profile))
     body = b"".join(outbound.body)
@@ -84,10 +94,9 @@ def test_round_trip_with_receipt(profile: As4Profile) -> None:
     try:
         assert received.accepted, received.error
         assert received.user_message.message_id == outbound.message_id
-        sent = {p.content_id: p.read_all() for p in _payloads()}
+        sent = {p.content_id: (p.content_type, p.read_all()) for p in _payloads(profile)}
         got = {p.content_id: (p.content_type, p.read_all()) for p in received.payloads}
-        assert got == {cid: (ct, sent[cid]) for cid, ct in (("query@partner.test", "application/x-ebrs+xml"),
-                                                             ("scan@partner.test", "application/pdf"))}
+        assert got == sent
     finally:
         received.close()
     receipt = check_response(received.response_content_type, received.response_body, outbound, profile=profile,
@@ -169,3 +178,23 @@ def test_untrusted_partner_gets_ebms_0101() -> None:
                        signer_for=lambda p: keys.signer(keys.node, p))
     assert received.error is not None and received.error.code == "EBMS:0101"
     assert KeyPurpose.AS4_SIGNING  # trust is judged per purpose by the store
+
+
+def test_peppol_sbdh_is_enforced_on_both_sides() -> None:
+    peppol = next(p for p in ALL_PROFILES if p.payload_envelope == "sbdh")
+    keys = pki()
+    with pytest.raises(ValueError, match="exactly one payload"):
+        build_outbound(_user_message(peppol), _payloads(), peppol, signer=keys.signer(keys.partner, peppol),
+                       recipient_certificate=keys.encryption_cert(keys.node, peppol))
+    # A sender without the check sends an SBD whose Sender disagrees with originalSender: we refuse it.
+    wrong = sbdh.wrap(QUERY, sender="urn:oots:EE:someone-else", recipient="urn:oots:LV:register",
+                      document_type=INVOICE, process="urn:fdc:peppol.eu:2017:poacc:billing:01:1.0", country="EE")
+    lax = peppol.with_changes(payload_envelope=None)
+    outbound = build_outbound(_user_message(peppol), [Part.from_bytes("sbd@partner.test", "application/xml", wrong)],
+                              lax, signer=keys.signer(keys.partner, peppol),
+                              recipient_certificate=keys.encryption_cert(keys.node, peppol))
+    received = receive(outbound.content_type, outbound.body,
+                       agreement_for=lambda _um: Agreement(peppol, keys.by_pmode(keys.partner, peppol)),
+                       key_store=keys.node, signer_for=lambda p: keys.signer(keys.node, p))
+    assert received.error is not None and received.error.code == "EBMS:0004"
+    assert "does not match the originalSender" in received.error.detail
