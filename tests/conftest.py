@@ -14,6 +14,22 @@ from gateway.config import Settings, load_settings
 from gateway.runtime import Node
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _find_shared() -> Path:
+    """The steering repository's shared/ (specs, vectors, notes): $GATEWAY_SHARED_DIR, else ../shared beside
+    this checkout, else /work/shared (where CI clones may live elsewhere). Tests that need it say so when absent."""
+    candidates = [os.environ.get("GATEWAY_SHARED_DIR"), Path(__file__).resolve().parents[2] / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and Path(candidate, "vectors").is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SHARED_DIR = _find_shared()
+VECTORS_DIR = SHARED_DIR / "vectors"
+# Production code finds the specs through $GATEWAY_SPECS_DIR (default ../shared/specs); point it at what we found.
+os.environ.setdefault("GATEWAY_SPECS_DIR", str(SHARED_DIR / "specs"))
 PG_ADMIN_URL = os.environ.get("GATEWAY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -14,8 +14,9 @@ from gateway.cli.main import cli
 from pki.keys.port import KeyPurpose
 from tests.as4.secfixtures import ALL_PROFILES, pki
 from tests.as4.test_pipeline import _payloads, _user_message
+from tests.conftest import VECTORS_DIR
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "as4-phase4-testfiles"
+VECTORS = VECTORS_DIR / "as4-phase4-testfiles"
 
 
 def _inspect(*args: str) -> tuple[int, dict]:

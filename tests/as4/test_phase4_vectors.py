@@ -21,9 +21,10 @@ from as4.mime import read_mime, write_mime
 from as4.model import EbmsErrorSignal, Receipt, SoapVersion
 from as4.parts import Part
 from pki.xml.parser import parse_xml
+from tests.conftest import VECTORS_DIR
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "as4-phase4-testfiles"
+VECTORS = VECTORS_DIR / "as4-phase4-testfiles"
 
 # file -> the code this codec must answer with (None: parses). Cross-checked against the README below.
 STRUCTURE = {

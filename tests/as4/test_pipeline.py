@@ -6,7 +6,6 @@ import gzip
 import os
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -38,8 +37,9 @@ from as4.profiles import As4Profile
 from as4.security import secure_outbound
 from pki.keys.port import KeyPurpose
 from tests.as4.secfixtures import ALL_PROFILES, pki
+from tests.conftest import VECTORS_DIR
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "as4-phase4-testfiles"
+VECTORS = VECTORS_DIR / "as4-phase4-testfiles"
 OOTS = "urn:oasis:names:tc:ebcore:partyid-type:unregistered:oots"
 
 
