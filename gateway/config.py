@@ -20,6 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ENV_PREFIX = "GATEWAY_"
 ENV_CONFIG_FILE = "GATEWAY_CONFIG"
+# GATEWAY_* variables that are not configuration keys: the file itself, where the specification artifacts live
+# (read by protocol packages, which never import gateway/), and test/benchmark settings.
+NON_CONFIG_VARIABLES = frozenset({
+    ENV_CONFIG_FILE, "GATEWAY_SPECS_DIR", "GATEWAY_SHARED_DIR", "GATEWAY_TEST_PG_URL", "GATEWAY_BENCH_PG_URL",
+})
 DEFAULT_CONFIG_FILE = "gateway.toml"
 MASK = "****"
 
@@ -143,7 +148,7 @@ def mask_url(url: str) -> str:
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, tuple[list[str], str, str]]:
     overrides: dict[str, tuple[list[str], str, str]] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_CONFIG_FILE:
+        if not name.startswith(ENV_PREFIX) or name in NON_CONFIG_VARIABLES:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
         if len(path) != 2 or not all(path):
