@@ -173,27 +173,54 @@ def _strip_id(value: str) -> str:
     return value[1:-1].strip() if value.startswith("<") and value.endswith(">") else value
 
 
+SPOOL_MEMORY = 256 * 1024  # parts up to this size stay in memory; larger ones go to a private temporary file
+
+
 class _Spool:
-    """An attachment on disk: a file opened by name and unlinked at once (private, mode 0600, and gone with
-    the last reference or a crash). Reads use ``pread`` so several readers never share a file position."""
+    """An attachment: in memory while small, else on disk in a file opened by name and unlinked at once
+    (private, mode 0600, and gone with the last reference or a crash). Disk reads use ``pread`` so several
+    readers never share a file position."""
 
     def __init__(self, directory: str | Path | None) -> None:
-        self.fd, path = tempfile.mkstemp(prefix="as4-part-", dir=directory)
-        os.unlink(path)
+        self._directory = directory
+        self._memory: bytearray | None = bytearray()
+        self.fd = -1
         self.size = 0
-        self._closer = weakref.finalize(self, os.close, self.fd)
+        self._closer: weakref.finalize | None = None
 
-    def write(self, data: bytes | memoryview) -> None:
+    def _to_disk(self) -> None:
+        self.fd, path = tempfile.mkstemp(prefix="as4-part-", dir=self._directory)
+        os.unlink(path)
+        self._closer = weakref.finalize(self, os.close, self.fd)
+        held, self._memory = self._memory or b"", None
+        self._write_fd(held)
+
+    def _write_fd(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
             view = view[written:]
+
+    def write(self, data: bytes | memoryview) -> None:
+        if self._memory is not None and len(self._memory) + len(data) > SPOOL_MEMORY:
+            self._to_disk()
+        if self._memory is not None:
+            self._memory += data
+        else:
+            self._write_fd(data)
         self.size += len(data)
 
     def close(self) -> None:
-        self._closer()
+        self._memory = None
+        if self._closer is not None:
+            self._closer()
 
     def chunks(self) -> Iterator[bytes]:
+        if self._memory is not None:
+            held = bytes(self._memory)
+            for offset in range(0, len(held), CHUNK):
+                yield held[offset:offset + CHUNK]
+            return
         offset = 0
         while offset < self.size:
             piece = os.pread(self.fd, min(CHUNK, self.size - offset), offset)
