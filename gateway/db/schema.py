@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData(
     naming_convention={
@@ -91,4 +91,19 @@ work_item = Table(
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
     Index("ix_work_item_client_id", "client_id"),
+)
+
+# AS4 PModes, versioned: a load adds a version for each changed PMode and keeps the old ones; the newest
+# version of each PMode still in its file is active. content is the self-contained canonical JSON of
+# as4.pmode.PMode.to_document (certificates as PEM).
+as4_pmode = Table(
+    "as4_pmode",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("source_file", String(1000), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("loaded_at", String(32), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Index("ix_as4_pmode_active", "active"),
 )
