@@ -9,7 +9,6 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 from cryptography import x509
@@ -26,7 +25,7 @@ from as4.model import (
 )
 from as4.pmode import PModeError, agreement_for, load_pmode_document, load_pmode_file, select_pmode
 from gateway.as4_pmodes import PModeStore
-from gateway.cli.pmode_cmd import pmode as pmode_group
+from gateway.cli.main import cli
 from gateway.runtime import Node
 from pki.devpki.operations import init_pki, issue_partner
 from pki.keys.port import KeyPurpose
@@ -245,19 +244,8 @@ def test_store_keeps_version_1_active_after_a_refused_reload(pmode_dir: Path, tm
 
 # --- the CLI ----------------------------------------------------------------------------------------------
 
-@click.group()
-@click.option("--config", "config", default=None)
-@click.pass_context
-def _cli(ctx: click.Context, config: str | None) -> None:  # gateway.cli.main's root, with only `pmode`
-    ctx.ensure_object(dict)
-    ctx.obj["config"] = config
-
-
-_cli.add_command(pmode_group)
-
-
 def _run(config: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(_cli, ["--config", str(config), *args], obj={}, catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], obj={}, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
