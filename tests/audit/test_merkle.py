@@ -1,22 +1,15 @@
-"""Tests for gateway.audit.merkle (RFC 9162 §2.1 Merkle trees).
+"""RFC 9162 Merkle trees: hashing, the frontier, inclusion and consistency proofs."""
 
-Expected values come from an independent inline implementation of the RFC definition and from the
-published Certificate Transparency (RFC 6962) reference vectors, not from the module under test.
-"""
+from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from gateway.audit.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     Frontier,
-    NodeSource,
-    PrunedRangeError,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -25,122 +18,21 @@ from gateway.audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-
-# --------------------------------------------------------------------------- helpers
-
-
-def sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
-
-
-def ref_mth(entries: list[bytes]) -> bytes:
-    """RFC 9162 §2.1.1 MTH over raw entries, written independently of the module."""
-    n = len(entries)
-    if n == 0:
-        return sha256(b"")
-    if n == 1:
-        return sha256(b"\x00" + entries[0])
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return sha256(b"\x01" + ref_mth(entries[:k]) + ref_mth(entries[k:]))
-
-
-def entries(n: int, tag: bytes = b"e") -> list[bytes]:
-    """Distinct entries of varying length; the default set starts with the empty entry."""
-    out = [tag + i.to_bytes(2, "big") * (1 + i % 3) for i in range(n)]
-    if tag == b"e" and n:
-        out[0] = b""
-    return out
-
-
-def hashes(n: int, tag: bytes = b"e") -> list[bytes]:
-    return [leaf_hash(e) for e in entries(n, tag)]
-
-
-def source_for(leaves: list[bytes], size: int | None = None) -> NodeSource:
-    return NodeSource(len(leaves) if size is None else size, lambda s, e: leaves[s:e])
-
-
-def flip(b: bytes, i: int, bit: int = 0x01) -> bytes:
-    out = bytearray(b)
-    out[i] ^= bit
-    return bytes(out)
-
-
-N = 40
-LEAVES = hashes(70)
-ROOTS = [ref_mth(entries(70)[:n]) for n in range(71)]
-FULL = source_for(LEAVES)
-
-# RFC 6962 / Certificate Transparency reference test data.
-CT_ENTRIES = [
-    bytes.fromhex(h)
-    for h in (
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    )
-]
-CT_ROOTS = [
-    bytes.fromhex(h)
-    for h in (
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-    )
-]
-CT_INCLUSION = [  # (index, size, proof)
-    (
-        0,
-        8,
-        [
-            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ],
-    ),
-    (
-        5,
-        8,
-        [
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ],
-    ),
-]
-CT_CONSISTENCY = [  # (old size, new size, proof)
-    (
-        2,
-        8,
-        [
-            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-        ],
-    ),
-    (
-        6,
-        8,
-        [
-            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-        ],
-    ),
-]
-
+from tests.audit.merkle_helpers import (
+    CT_CONSISTENCY,
+    CT_ENTRIES,
+    CT_INCLUSION,
+    CT_ROOTS,
+    FULL,
+    LEAVES,
+    ROOTS,
+    N,
+    flip,
+    hashes,
+    ref_mth,
+    sha256,
+    source_for,
+)
 
 # --------------------------------------------------------------------------- hashing
 
@@ -448,198 +340,3 @@ def test_truncate_then_append_is_not_consistent() -> None:
     assert verify_consistency(10, 12, root_from_leaves(b[:10]), root_b, consistency_proof(10, 12, src_b))
 
 
-# --------------------------------------------------------------------------- properties
-
-
-def _tree(n: int, seed: int) -> list[bytes]:
-    return [leaf_hash(seed.to_bytes(8, "big") + i.to_bytes(4, "big")) for i in range(n)]
-
-
-@settings(max_examples=150, deadline=None)
-@given(n=st.integers(1, 500), seed=st.integers(0, 2**32), data=st.data())
-def test_property_inclusion(n: int, seed: int, data: st.DataObject) -> None:
-    leaves = _tree(n, seed)
-    root = root_from_leaves(leaves)
-    i = data.draw(st.integers(0, n - 1))
-    proof = inclusion_proof(i, n, source_for(leaves))
-    assert len(proof) <= (n - 1).bit_length()
-    assert verify_inclusion(i, n, leaves[i], proof, root)
-    if proof:
-        k = data.draw(st.integers(0, len(proof) - 1))
-        j = data.draw(st.integers(0, HASH_SIZE - 1))
-        assert not verify_inclusion(i, n, leaves[i], proof[:k] + [flip(proof[k], j)] + proof[k + 1 :], root)
-    other = data.draw(st.integers(0, n - 1))
-    if other != i:
-        assert not verify_inclusion(other, n, leaves[i], proof, root)
-        assert not verify_inclusion(i, n, leaves[other], proof, root)
-
-
-@settings(max_examples=150, deadline=None)
-@given(n=st.integers(1, 500), seed=st.integers(0, 2**32), data=st.data())
-def test_property_consistency(n: int, seed: int, data: st.DataObject) -> None:
-    leaves = _tree(n, seed)
-    m = data.draw(st.integers(1, n))
-    f = Frontier()
-    for h in leaves[:m]:
-        f.append(h)
-    old_root = f.root()
-    for h in leaves[m:]:
-        f.append(h)
-    new_root = f.root()
-    assert new_root == root_from_leaves(leaves)
-    proof = consistency_proof(m, n, source_for(leaves))
-    assert verify_consistency(m, n, old_root, new_root, proof)
-    if proof:
-        k = data.draw(st.integers(0, len(proof) - 1))
-        assert not verify_consistency(
-            m, n, old_root, new_root, proof[:k] + [flip(proof[k], 7)] + proof[k + 1 :]
-        )
-        assert not verify_consistency(m, n, old_root, new_root, proof[:-1])
-    # A log that forked at some index < m is caught.
-    if m >= 2:
-        fork = data.draw(st.integers(0, m - 1))
-        forked = leaves[:fork] + _tree(n - fork, seed + 1)
-        forked_proof = consistency_proof(m, n, source_for(forked))
-        assert not verify_consistency(m, n, old_root, root_from_leaves(forked), forked_proof)
-
-
-@settings(max_examples=100, deadline=None)
-@given(n=st.integers(0, 500), seed=st.integers(0, 2**32))
-def test_property_frontier(n: int, seed: int) -> None:
-    leaves = _tree(n, seed)
-    f = Frontier()
-    for h in leaves:
-        f.append(h)
-    assert f.root() == root_from_leaves(leaves) == source_for(leaves).subtree_hash(0, n)
-    assert Frontier.from_json(f.to_json()) == f
-
-
-# --------------------------------------------------------------------------- pruned prefix
-
-
-class RecordingLeaves:
-    """get_leaves over a list that fails on any index below the pruned prefix and records calls."""
-
-    def __init__(self, leaves: list[bytes], pruned: int) -> None:
-        self.leaves, self.pruned, self.calls = leaves, pruned, []
-
-    def __call__(self, start: int, end: int) -> list[bytes]:
-        assert self.pruned <= start < end <= len(self.leaves), (start, end)
-        self.calls.append((start, end))
-        return self.leaves[start:end]
-
-
-def frontier_of(leaves: list[bytes]) -> Frontier:
-    f = Frontier()
-    for h in leaves:
-        f.append(h)
-    return f
-
-
-def base_subtrees(p: int) -> list[tuple[int, int]]:
-    out, start = [], 0
-    for bit in reversed(range(p.bit_length())):
-        if p >> bit & 1:
-            out.append((start, start + (1 << bit)))
-            start += 1 << bit
-    return out
-
-
-@pytest.mark.parametrize("p", range(34))
-def test_pruned_inclusion_proofs_match_full(p: int) -> None:
-    base = Frontier.from_json(frontier_of(LEAVES[:p]).to_json())
-    for n in range(max(p, 1), N + 1):
-        pruned = NodeSource(n, RecordingLeaves(LEAVES[:n], p), base)
-        for i in range(n):
-            full = inclusion_proof(i, n, FULL)
-            if i >= p:
-                assert inclusion_proof(i, n, pruned) == full, (p, n, i)
-                continue
-            lo, hi = next(r for r in base_subtrees(p) if r[0] <= i < r[1])
-            if hi - lo == 1:  # the leaf is itself a kept node: its path needs nothing pruned
-                assert inclusion_proof(i, n, pruned) == full
-            else:
-                with pytest.raises(PrunedRangeError):
-                    inclusion_proof(i, n, pruned)
-
-
-@pytest.mark.parametrize("p", range(34))
-def test_pruned_consistency_proofs_match_full(p: int) -> None:
-    base = frontier_of(LEAVES[:p])
-    boundaries = {hi for _, hi in base_subtrees(p)}
-    for n in range(max(p, 1), N + 1):
-        pruned = NodeSource(n, RecordingLeaves(LEAVES[:n], p), base)
-        for m in range(n + 1):
-            full = consistency_proof(m, n, FULL)
-            if m >= p or m == 0 or m in boundaries:
-                assert consistency_proof(m, n, pruned) == full, (p, n, m)
-            else:  # the old tree's last subtree cuts through a pruned subtree
-                with pytest.raises(PrunedRangeError):
-                    consistency_proof(m, n, pruned)
-
-
-def test_pruned_subtree_hash_equal_or_refused() -> None:
-    for p in (0, 1, 5, 8, 13, 22):
-        base = frontier_of(LEAVES[:p])
-        pruned = NodeSource(30, RecordingLeaves(LEAVES[:30], p), base)
-        for start in range(31):
-            for end in range(start, 31):
-                expected = root_from_leaves(LEAVES[start:end])
-                if start >= p or (start, end) in base_subtrees(p):
-                    assert pruned.subtree_hash(start, end) == expected
-                else:
-                    try:
-                        assert pruned.subtree_hash(start, end) == expected
-                    except PrunedRangeError:
-                        pass
-
-
-def test_pruned_error_is_value_error_and_arguments_checked() -> None:
-    assert issubclass(PrunedRangeError, ValueError)
-    base = frontier_of(LEAVES[:8])
-    with pytest.raises(ValueError):
-        NodeSource(7, lambda s, e: LEAVES[s:e], base)
-    src = NodeSource(10, RecordingLeaves(LEAVES[:10], 8), base)
-    with pytest.raises(PrunedRangeError):
-        src.subtree_hash(0, 4)
-    with pytest.raises(ValueError):
-        src.subtree_hash(5, 11)
-    with pytest.raises(ValueError):
-        src.subtree_hash(6, 5)
-    assert src.subtree_hash(0, 8) == ROOTS[8]
-    assert src.subtree_hash(0, 10) == ROOTS[10]
-
-
-def test_get_leaves_returning_wrong_count_is_an_error() -> None:
-    src = NodeSource(10, lambda s, e: LEAVES[s : e - 1])
-    with pytest.raises(ValueError):
-        src.subtree_hash(0, 10)
-
-
-def test_fetches_are_few_and_linear() -> None:
-    n = (1 << 16) + 3
-    leaves = _tree(n, 42)
-    root = root_from_leaves(leaves)
-    rec = RecordingLeaves(leaves, 0)
-    src = NodeSource(n, rec)
-    assert src.subtree_hash(0, n) == root and rec.calls == [(0, n)]
-
-    rec.calls.clear()
-    proof = inclusion_proof(12345, n, src)
-    assert verify_inclusion(12345, n, leaves[12345], proof, root)
-    assert len(rec.calls) == len(proof) <= 17
-    assert sum(e - s for s, e in rec.calls) == n - 1  # every leaf but the proven one, once
-
-    rec.calls.clear()
-    proof = consistency_proof(40000, n, src)
-    assert verify_consistency(40000, n, root_from_leaves(leaves[:40000]), root, proof)
-    assert len(rec.calls) == len(proof) <= 18
-    assert sum(e - s for s, e in rec.calls) <= n
-
-    # With a pruned prefix, nothing below it is read.
-    p = 50000
-    rec = RecordingLeaves(leaves, p)
-    src = NodeSource(n, rec, frontier_of(leaves[:p]))
-    proof = inclusion_proof(60000, n, src)
-    assert verify_inclusion(60000, n, leaves[60000], proof, root)
-    assert sum(e - s for s, e in rec.calls) == n - p - 1
