@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData(
     naming_convention={
@@ -106,4 +106,27 @@ as4_pmode = Table(
     Column("loaded_at", String(32), nullable=False),
     Column("active", Boolean, nullable=False),
     Index("ix_as4_pmode_active", "active"),
+)
+
+# AS4 messages received: the duplicate-detection memory (ebMS MessageId is the primary key, so two copies
+# arriving at once cannot both be accepted) and the exact receipt bytes a resent message gets back.
+# expires_at = received_at + the PMode's duplicate_detection_window_s; payload_ids is a JSON list of ids in
+# the payload store.
+as4_inbound = Table(
+    "as4_inbound",
+    metadata,
+    Column("message_id", String(512), primary_key=True),
+    Column("from_party", String(512), nullable=False),
+    Column("service", String(512), nullable=False),
+    Column("action", String(512), nullable=False),
+    Column("pmode_id", String(128), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("receipt", LargeBinary, nullable=False),
+    Column("receipt_content_type", String(200), nullable=False),
+    Column("payload_ids", Text, nullable=False),
+    Column("correlation_id", String(128), nullable=True),
+    Index("ix_as4_inbound_expires_at", "expires_at"),
+    Index("ix_as4_inbound_status", "status"),
 )

@@ -1,0 +1,187 @@
+"""The AS4 receiving endpoint: ``POST /as4`` → as4.pipeline.receive → duplicate check → durable store → signal.
+
+Partners authenticate by their message signature (checked against the PMode), not by API credentials, so the
+route lives outside ``/api/``. Order of work for an accepted message: the payloads go into the payload store,
+then the ``as4_inbound`` row with the receipt bytes is committed, and only then is the receipt returned —
+nothing is acknowledged before it is durable. A resent message (same ebMS MessageId) gets the very receipt
+stored the first time and is neither stored nor delivered again; two copies arriving at once meet at the
+primary key, and the loser answers with the winner's receipt.
+
+HTTP status of refusals: an ebMS error signal is a normal SOAP response (an ``eb:SignalMessage``, no SOAP
+Fault), so it goes back with HTTP 200, as phase4 answers inside a valid SOAP exchange; the sender's
+``check_response`` raises the EbmsError it carries. HTTP errors are kept for what never became an ebMS
+exchange: a body over the size limit is 413 problem JSON before anything is parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from as4.model import Party, UserMessage
+from as4.payload_store import KEY_BYTES, LocalDirectoryStore, PayloadStore, StoredPayload
+from as4.pipeline import Received, receive
+from as4.pmode import PMode, agreement_for, select_pmode
+from as4.profiles import As4Profile
+from gateway import correlation
+from gateway.as4_pmodes import PModeStore
+from gateway.audit.keys import create_private_once
+from gateway.db.schema import as4_inbound
+from gateway.runtime import Node
+from gateway.web.problem import problem
+from pki.keys.port import KeyNotFound, KeyPurpose, Signer
+
+ACTOR = "as4-receiver"
+PAYLOAD_KEY_FILE = "as4-payload-store.key"
+STATUS_RECEIVED = "received"  # durable and acknowledged; delivery to the national backend comes next
+
+
+def open_payload_store(node: Node) -> LocalDirectoryStore:
+    """The node's local payload store; its 32-byte at-rest key is made once under the keys dir (0600)."""
+    settings = node.settings
+    key_file = settings.keys_dir / PAYLOAD_KEY_FILE
+    create_private_once(key_file, secrets.token_bytes(KEY_BYTES))
+    return LocalDirectoryStore(settings.node.data_dir / "payloads", key_file.read_bytes())
+
+
+def _party(party: Party) -> str:
+    return ",".join(pid.value for pid in party.party_ids)
+
+
+def _facts(message: UserMessage | None) -> dict[str, Any]:
+    if message is None:
+        return {}
+    collab = message.collaboration_info
+    return {"message_id": message.message_id, "from_party": _party(message.party_info.from_party),
+            "service": collab.service.value, "action": collab.action}
+
+
+@dataclass
+class _Stored:
+    receipt: bytes
+    content_type: str
+    payload_ids: list[str]
+
+
+class As4Receiver:
+    def __init__(self, node: Node, pmodes: PModeStore, payloads: PayloadStore, *, path: str = "/as4") -> None:
+        if node.key_store is None:
+            raise ValueError("the AS4 receiver needs the node's key store (pki.dir)")
+        self.node = node
+        self.key_store = node.key_store
+        self.pmodes = pmodes
+        self.payloads = payloads
+        self.path = path
+        self.max_body = node.settings.http.max_body_bytes
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(self.path, self.handle)
+
+    def _signer_for(self, profile: As4Profile) -> Signer | None:
+        try:
+            return self.key_store.signer(KeyPurpose.AS4_SIGNING, family=profile.signing_family)
+        except KeyNotFound:
+            return None  # the signal goes out unsigned; the partner's check refuses it, which is the truth
+
+    async def _read_body(self, request: web.Request) -> bytes | None:
+        if request.content_length is not None and request.content_length > self.max_body:
+            return None
+        chunks, size = [], 0
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await self._read_body(request)
+        if body is None:
+            await self._audit("as4.message.refused", {"code": "http-413", "limit_bytes": self.max_body})
+            return problem(413, "http-413", "Request Entity Too Large",
+                           f"the AS4 message exceeds {self.max_body} bytes")
+        pmodes = await self.pmodes.active()
+        content_type = request.headers.get("Content-Type", "")
+        received = await asyncio.to_thread(
+            receive, content_type, [body], agreement_for=agreement_for(pmodes), key_store=self.key_store,
+            signer_for=self._signer_for)
+        try:
+            if not received.accepted or received.user_message is None:
+                assert received.error is not None
+                await self._audit("as4.message.refused", {**_facts(received.user_message), "code": received.error.code,
+                                                          "reason": received.error.detail})
+                return self._answer(received.response_content_type, received.response_body)
+            return await self._accept(received, select_pmode(pmodes, received.user_message))
+        finally:
+            received.close()
+
+    async def _accept(self, received: Received, pmode: PMode) -> web.Response:
+        message = received.user_message
+        assert message is not None
+        stored = await self._stored(message.message_id)
+        if stored is not None:
+            return await self._duplicate(message, stored)
+        records: list[StoredPayload] = await asyncio.to_thread(
+            lambda: [self.payloads.put(message.message_id, part) for part in received.payloads])
+        now = datetime.now(UTC)
+        facts = _facts(message)
+        try:
+            async with self.node.engine.begin() as conn:
+                await conn.execute(insert(as4_inbound).values(
+                    message_id=message.message_id, from_party=facts["from_party"], service=facts["service"],
+                    action=facts["action"], pmode_id=pmode.id, received_at=now.isoformat(timespec="milliseconds"),
+                    expires_at=(now + timedelta(seconds=pmode.duplicate_detection_window_s))
+                    .isoformat(timespec="milliseconds"),
+                    status=STATUS_RECEIVED, receipt=received.response_body,
+                    receipt_content_type=received.response_content_type,
+                    payload_ids=json.dumps([r.payload_id for r in records]),
+                    correlation_id=correlation.current()))
+        except IntegrityError:
+            # Another request with this MessageId committed first: keep its copy, drop ours.
+            await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in records])
+            stored = await self._stored(message.message_id)
+            if stored is None:
+                raise
+            return await self._duplicate(message, stored)
+        await self._audit("as4.message.received", {
+            **facts, "pmode_id": pmode.id, "payload_count": len(records),
+            "payload_sizes": [r.size for r in records], "payload_ids": [r.payload_id for r in records]})
+        return self._answer(received.response_content_type, received.response_body)
+
+    async def _duplicate(self, message: UserMessage, stored: _Stored) -> web.Response:
+        await self._audit("as4.message.duplicate", {**_facts(message), "payload_ids": stored.payload_ids})
+        return self._answer(stored.content_type, stored.receipt)
+
+    async def _stored(self, message_id: str) -> _Stored | None:
+        async with self.node.engine.connect() as conn:
+            row = (await conn.execute(select(as4_inbound.c.receipt, as4_inbound.c.receipt_content_type,
+                                             as4_inbound.c.payload_ids)
+                                      .where(as4_inbound.c.message_id == message_id))).first()
+        return None if row is None else _Stored(bytes(row.receipt), row.receipt_content_type,
+                                                 json.loads(row.payload_ids))
+
+    async def _audit(self, event: str, details: dict[str, Any]) -> None:
+        await self.node.audit.append(event, ACTOR, None, details)
+
+    @staticmethod
+    def _answer(content_type: str, body: bytes) -> web.Response:
+        return web.Response(body=body, status=200, headers={"Content-Type": content_type})
+
+
+AS4_RECEIVER_KEY: web.AppKey[As4Receiver] = web.AppKey("as4_receiver", As4Receiver)
+
+
+def add_as4_receiver(app: web.Application, node: Node, *, path: str = "/as4") -> As4Receiver:
+    """Mount the receiver on ``app`` (the node must have a key store)."""
+    receiver = As4Receiver(node, PModeStore(node.engine), open_payload_store(node), path=path)
+    receiver.add_routes(app)
+    app[AS4_RECEIVER_KEY] = receiver
+    return receiver
