@@ -130,3 +130,30 @@ as4_inbound = Table(
     Index("ix_as4_inbound_expires_at", "expires_at"),
     Index("ix_as4_inbound_status", "status"),
 )
+
+# AS4 messages we send (gateway/as4_sender.py): the durable outbox. A row is committed, with its payloads in
+# the payload store, before submit returns. status: pending (due at next_attempt_at) → sending (claimed; a
+# claim is a lease: next_attempt_at is pushed to the lease's end, so a crashed sender's rows come back) →
+# delivered (receipt kept) or failed (dead letter, last_error_code says why: EBMS:0301 when no receipt came
+# within the PMode's retries or time to live, the partner's code when it refused). user_message is the JSON
+# the message is rebuilt from on every attempt; payload_ids a JSON list of payload store ids.
+as4_outbound = Table(
+    "as4_outbound",
+    metadata,
+    Column("message_id", String(512), primary_key=True),
+    Column("pmode_id", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("last_error_code", String(64), nullable=True),
+    Column("last_error_text", Text, nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("payload_ids", Text, nullable=False),
+    Column("user_message", Text, nullable=False),
+    Column("receipt", LargeBinary, nullable=True),
+    Column("receipt_content_type", String(200), nullable=True),
+    Column("correlation_id", String(128), nullable=True),
+    Index("ix_as4_outbound_status_next_attempt_at", "status", "next_attempt_at"),
+)

@@ -1,0 +1,303 @@
+"""The AS4 sending side: a durable outbox (``as4_outbound``) with reception awareness.
+
+``submit`` stores the payloads (payload store) and the row (status ``pending``) and commits before it returns:
+a message the caller was told about is never only in memory. ``run_once`` claims due rows, marks them
+``sending`` and commits (PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED``, so several processes share one
+outbox; SQLite: ``BEGIN IMMEDIATE``, the single writer lock), then sends each outside any transaction:
+rebuild the UserMessage, ``build_outbound`` (our AS4 signing key for the profile's family, the partner's
+encryption certificate from the PMode), POST to the PMode's endpoint, ``check_response`` (the receipt must be
+signed by the partner and name what we signed).
+
+Outcomes (notes/as4-sml-smp.md §1.7): a valid receipt → ``delivered`` (receipt bytes kept); no valid receipt
+(transport failure, timeout, HTTP error, bad receipt) → the next attempt after the PMode's retry delay
+(attempt n failed → wait ``retry[n-1]``), and after the last retry → ``failed`` with EBMS:0301 MissingReceipt;
+the time to live passed → ``failed`` with EBMS:0301 (expired); an ebMS error signal → ``failed`` with the
+partner's code at once (a refusal is not retried). A claim is a lease: ``next_attempt_at`` moves to the lease's
+end, so a row whose sender died comes back; the receiver's duplicate detection absorbs the rare double send.
+
+Error signals are not signature-checked (a refusal for an unknown partner cannot be signed by profile), so a
+forged refusal on the path can fail a message; TLS to the endpoint is what protects that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from as4 import codec
+from as4.errors import CONNECTION_FAILURE, MISSING_RECEIPT, PROCESSING_MODE_MISMATCH, EbmsError
+from as4.model import (
+    AgreementRef,
+    CollaborationInfo,
+    EbmsErrorSignal,
+    MessageInfo,
+    Party,
+    PartyId,
+    PartyInfo,
+    Property,
+    Service,
+    UserMessage,
+)
+from as4.parts import Part
+from as4.payload_store import PayloadStore
+from as4.pipeline import build_outbound, check_response, new_message_id
+from as4.pmode import PMode, signer_resolver
+from gateway import correlation
+from gateway.as4_pmodes import PModeStore
+from gateway.db.engine import is_sqlite, writer_connection
+from gateway.db.schema import as4_outbound
+from gateway.runtime import Node
+from pki.keys.port import KeyPurpose
+
+ACTOR = "as4-sender"
+PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the stored form of a UserMessage ---------------------------------------------------------------------
+
+def _party_doc(party: Party) -> dict[str, Any]:
+    return {"ids": [[p.value, p.type] for p in party.party_ids], "role": party.role}
+
+
+def _party(doc: dict[str, Any]) -> Party:
+    return Party(tuple(PartyId(value, kind) for value, kind in doc["ids"]), doc["role"])
+
+
+def message_document(message: UserMessage) -> dict[str, Any]:
+    collab = message.collaboration_info
+    ref = collab.agreement_ref
+    return {
+        "message_id": message.message_id, "timestamp": message.timestamp.isoformat(),
+        "from": _party_doc(message.party_info.from_party), "to": _party_doc(message.party_info.to_party),
+        "service": [collab.service.value, collab.service.type], "action": collab.action,
+        "conversation_id": collab.conversation_id,
+        "agreement_ref": [ref.value, ref.type, ref.pmode] if ref is not None else None,
+        "properties": [[p.name, p.value, p.type] for p in message.message_properties],
+    }
+
+
+def message_from_document(doc: dict[str, Any]) -> UserMessage:
+    ref = doc["agreement_ref"]
+    return UserMessage(
+        MessageInfo(datetime.fromisoformat(doc["timestamp"]), doc["message_id"]),
+        PartyInfo(_party(doc["from"]), _party(doc["to"])),
+        CollaborationInfo(Service(*doc["service"]), doc["action"], doc["conversation_id"],
+                          AgreementRef(*ref) if ref is not None else None),
+        tuple(Property(*p) for p in doc["properties"]),
+    )
+
+
+def _pmode_party(party: Any) -> Party:
+    return Party((PartyId(party.party_id, party.party_id_type),), party.role)
+
+
+# --- the sender ----------------------------------------------------------------------------------------------
+
+class _Retry(Exception):
+    """No valid receipt this time: try again later (code and text for last_error)."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code, self.text = code, text
+
+
+class As4Sender:
+    def __init__(self, node: Node, pmode_store: PModeStore, payload_store: PayloadStore,
+                 http_session: aiohttp.ClientSession, *, timeout_s: float = 60.0, batch_size: int = 20,
+                 message_id_domain: str = "gateway.lv") -> None:
+        if node.key_store is None:
+            raise ValueError("the AS4 sender needs the node's key store (pki.dir)")
+        self.node = node
+        self.key_store = node.key_store
+        self.pmodes = pmode_store
+        self.payloads = payload_store
+        self.http = http_session
+        self.timeout_s = timeout_s
+        self.batch_size = batch_size
+        self.domain = message_id_domain
+        # A claimed row comes back after this long if its sender never recorded an outcome (crash).
+        self.lease = timedelta(seconds=2 * timeout_s + 60)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.node.engine
+
+    async def _pmode(self, pmode_id: str) -> PMode | None:
+        return next((p for p in await self.pmodes.active() if p.id == pmode_id), None)
+
+    async def submit(self, pmode_id: str, payloads: Sequence[Part], *, action: str | None = None,
+                     service: str | None = None, service_type: str | None = None, conversation_id: str | None = None,
+                     properties: Sequence[Property] = (), now: datetime | None = None) -> str:
+        """Store the payloads and the message (pending); the MessageId once it is committed."""
+        pmode = await self._pmode(pmode_id)
+        if pmode is None:
+            raise ValueError(f"no active PMode {pmode_id!r}")
+        now = now or _utc_now()
+        message_id = new_message_id(self.domain)
+        svc = Service(service, service_type) if service is not None else Service(pmode.service.value,
+                                                                                   pmode.service.type)
+        agreement = pmode.agreement_ref or pmode.profile.agreement_ref
+        message = UserMessage(
+            MessageInfo(now, message_id),
+            PartyInfo(_pmode_party(pmode.initiator), _pmode_party(pmode.responder)),
+            CollaborationInfo(svc, action or pmode.action, conversation_id or message_id,
+                              AgreementRef(agreement) if agreement else None),
+            tuple(properties),
+        )
+        records = await asyncio.to_thread(lambda: [self.payloads.put(message_id, part) for part in payloads])
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(as4_outbound).values(
+                    message_id=message_id, pmode_id=pmode.id, status=PENDING, attempts=0,
+                    next_attempt_at=_ts(now), expires_at=_ts(now + timedelta(seconds=pmode.time_to_live_s)),
+                    created_at=_ts(now), updated_at=_ts(now),
+                    payload_ids=json.dumps([r.payload_id for r in records]),
+                    user_message=json.dumps(message_document(message), separators=(",", ":")),
+                    correlation_id=correlation.current()))
+        except BaseException:
+            await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in records])
+            raise
+        return message_id
+
+    async def _claim(self, now: datetime) -> list[Any]:
+        due = _ts(now)
+        query = (select(as4_outbound).where(as4_outbound.c.status.in_((PENDING, SENDING)),
+                                            as4_outbound.c.next_attempt_at <= due)
+                 .order_by(as4_outbound.c.next_attempt_at).limit(self.batch_size))
+        if not is_sqlite(self.engine):
+            query = query.with_for_update(skip_locked=True)
+        conn = await writer_connection(self.engine)
+        try:
+            async with conn.begin():
+                rows = list((await conn.execute(query)).all())
+                if rows:
+                    await conn.execute(update(as4_outbound)
+                                       .where(as4_outbound.c.message_id.in_([r.message_id for r in rows]))
+                                       .values(status=SENDING, next_attempt_at=_ts(now + self.lease),
+                                               updated_at=due))
+        finally:
+            await conn.close()
+        return rows
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Claim the due messages and try each once; how many were claimed."""
+        now = now or _utc_now()
+        rows = await self._claim(now)
+        for row in rows:
+            await self._attempt(row, now)
+        return len(rows)
+
+    async def run_forever(self, interval_s: float = 1.0) -> None:
+        while True:
+            if not await self.run_once():
+                await asyncio.sleep(interval_s)
+
+    async def _attempt(self, row: Any, now: datetime) -> None:
+        attempt = row.attempts + 1
+        facts = {"message_id": row.message_id, "pmode_id": row.pmode_id, "attempt": attempt}
+        if now >= datetime.fromisoformat(row.expires_at):
+            await self._fail(row, now, row.attempts, MISSING_RECEIPT,
+                             f"time to live expired at {row.expires_at} without a receipt", {**facts, "expired": True})
+            return
+        pmode = await self._pmode(row.pmode_id)
+        if pmode is None:
+            await self._fail(row, now, row.attempts, PROCESSING_MODE_MISMATCH,
+                             f"PMode {row.pmode_id!r} is no longer active", facts)
+            return
+        try:
+            content_type, receipt = await self._send(row, pmode)
+        except EbmsError as refusal:  # the partner's error signal: final
+            await self._fail(row, now, attempt, refusal.code, refusal.detail, {**facts, "refused": True})
+        except _Retry as problem:
+            await self._retry(row, now, attempt, pmode, problem, facts)
+        else:
+            await self._finish(row, now, attempt, status=DELIVERED, receipt=receipt,
+                               receipt_content_type=content_type, last_error_code=None, last_error_text=None)
+            await self._audit("as4.message.sent", {**facts, "endpoint": pmode.endpoint})
+
+    async def _send(self, row: Any, pmode: PMode) -> tuple[str, bytes]:
+        profile = pmode.profile
+        message = message_from_document(json.loads(row.user_message))
+        signer = self.key_store.signer(KeyPurpose.AS4_SIGNING, family=profile.signing_family)
+        payload_ids = json.loads(row.payload_ids)
+
+        def build() -> Any:
+            parts = [self.payloads.open(pid) for pid in payload_ids]
+            return build_outbound(message, parts, profile, signer=signer,
+                                  recipient_certificate=pmode.encryption_certificate)
+
+        outbound = await asyncio.to_thread(build)
+        try:
+            async with self.http.post(pmode.endpoint, data=_stream(outbound.body),
+                                      headers={"Content-Type": outbound.content_type},
+                                      timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
+                status, content_type, body = resp.status, resp.headers.get("Content-Type", ""), await resp.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise _Retry(CONNECTION_FAILURE, f"{pmode.endpoint}: {type(exc).__name__}: {exc}") from None
+        if status != 200:
+            raise _Retry(MISSING_RECEIPT, f"{pmode.endpoint} answered HTTP {status}")
+        try:
+            await asyncio.to_thread(check_response, content_type, body, outbound, profile=profile,
+                                    signer_resolver=signer_resolver(pmode), key_store=self.key_store)
+        except EbmsError as exc:
+            if _is_error_signal(body):
+                raise
+            raise _Retry(exc.code, exc.detail) from None
+        except Exception as exc:  # an answer that is not a SOAP signal at all
+            raise _Retry(MISSING_RECEIPT, f"unreadable answer: {type(exc).__name__}: {exc}") from None
+        return content_type, body
+
+    async def _retry(self, row: Any, now: datetime, attempt: int, pmode: PMode, problem: _Retry,
+                     facts: dict[str, Any]) -> None:
+        if attempt > len(pmode.retry):
+            await self._fail(row, now, attempt, MISSING_RECEIPT,
+                             f"no receipt after {attempt} attempts; last: {problem.code} {problem.text}",
+                             {**facts, "last_code": problem.code})
+            return
+        next_at = now + timedelta(seconds=pmode.retry[attempt - 1])
+        await self._finish(row, now, attempt, status=PENDING, next_attempt_at=_ts(next_at),
+                           last_error_code=problem.code, last_error_text=problem.text)
+        await self._audit("as4.message.retry", {**facts, "code": problem.code, "next_attempt_at": _ts(next_at)})
+
+    async def _fail(self, row: Any, now: datetime, attempts: int, code: str, text: str,
+                    facts: dict[str, Any]) -> None:
+        await self._finish(row, now, attempts, status=FAILED, last_error_code=code, last_error_text=text)
+        await self._audit("as4.message.failed", {**facts, "code": code, "reason": text})
+
+    async def _finish(self, row: Any, now: datetime, attempts: int, **values: Any) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(as4_outbound)
+                               .where(as4_outbound.c.message_id == row.message_id,
+                                      as4_outbound.c.status == SENDING)
+                               .values(attempts=attempts, updated_at=_ts(now), **values))
+
+    async def _audit(self, event: str, details: dict[str, Any]) -> None:
+        await self.node.audit.append(event, ACTOR, None, details)
+
+
+def _is_error_signal(body: bytes) -> bool:
+    try:
+        return isinstance(codec.parse_envelope(codec.load_envelope(body)).signal, EbmsErrorSignal)
+    except Exception:
+        return False
+
+
+async def _stream(body: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """The MIME body, produced off the event loop chunk by chunk (encryption and reading payloads block)."""
+    while (chunk := await asyncio.to_thread(next, body, None)) is not None:
+        yield chunk
