@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,11 +53,12 @@ from as4.pmode import PMode, signer_resolver
 from gateway import correlation
 from gateway.as4_pmodes import PModeStore
 from gateway.db.engine import is_sqlite, writer_connection
-from gateway.db.schema import as4_outbound
+from gateway.db.schema import as4_inbound, as4_outbound
 from gateway.runtime import Node
 from pki.keys.port import KeyPurpose
 
 ACTOR = "as4-sender"
+log = logging.getLogger("gateway.as4_sender")
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
 
 
@@ -194,18 +196,39 @@ class As4Sender:
             await conn.close()
         return rows
 
-    async def run_once(self, now: datetime | None = None) -> int:
-        """Claim the due messages and try each once; how many were claimed."""
+    async def run_once(self, now: datetime | None = None, *, stop: asyncio.Event | None = None) -> int:
+        """Claim the due messages and try each once; how many were claimed. Once ``stop`` is set, the send in
+        flight finishes and the rest of the claimed batch goes back to pending (due at once)."""
         now = now or _utc_now()
         rows = await self._claim(now)
-        for row in rows:
+        for index, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                await self._release(rows[index:], now)
+                break
             await self._attempt(row, now)
         return len(rows)
 
-    async def run_forever(self, interval_s: float = 1.0) -> None:
-        while True:
-            if not await self.run_once():
-                await asyncio.sleep(interval_s)
+    async def run_forever(self, interval_s: float = 1.0, *, stop: asyncio.Event | None = None) -> None:
+        """Poll the outbox until ``stop`` is set (never, without one); a failing round is logged, not fatal."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once(stop=stop)
+            except Exception:
+                log.exception("AS4 sender round failed; retrying in %.1f s", interval_s)
+                claimed = 0
+            if not claimed and not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), interval_s)
+                except TimeoutError:
+                    pass
+
+    async def _release(self, rows: Sequence[Any], now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(update(as4_outbound)
+                               .where(as4_outbound.c.message_id.in_([r.message_id for r in rows]),
+                                      as4_outbound.c.status == SENDING)
+                               .values(status=PENDING, next_attempt_at=_ts(now), updated_at=_ts(now)))
 
     async def _attempt(self, row: Any, now: datetime) -> None:
         attempt = row.attempts + 1
@@ -288,6 +311,53 @@ class As4Sender:
 
     async def _audit(self, event: str, details: dict[str, Any]) -> None:
         await self.node.audit.append(event, ACTOR, None, details)
+
+
+# --- operator views and actions (gateway-node as4 status / resend) -------------------------------------------
+
+async def message_status(engine: AsyncEngine, message_id: str) -> dict[str, Any] | None:
+    """The outbox row (direction ``outbound``) or else the inbox row (``inbound``) of a MessageId; None if neither."""
+    async with engine.connect() as conn:
+        out = (await conn.execute(select(as4_outbound).where(as4_outbound.c.message_id == message_id))).first()
+        if out is not None:
+            return {"direction": "outbound", "message_id": out.message_id, "pmode_id": out.pmode_id,
+                    "status": out.status, "attempts": out.attempts, "next_attempt_at": out.next_attempt_at,
+                    "expires_at": out.expires_at, "last_error_code": out.last_error_code,
+                    "last_error_text": out.last_error_text, "created_at": out.created_at,
+                    "updated_at": out.updated_at, "receipt": out.receipt is not None}
+        inn = (await conn.execute(select(as4_inbound).where(as4_inbound.c.message_id == message_id))).first()
+    if inn is None:
+        return None
+    return {"direction": "inbound", "message_id": inn.message_id, "pmode_id": inn.pmode_id, "status": inn.status,
+            "from_party": inn.from_party, "service": inn.service, "action": inn.action,
+            "received_at": inn.received_at, "expires_at": inn.expires_at}
+
+
+class ResendRefused(Exception):
+    """Only an outbound message that failed can be resent (the text says why this one cannot)."""
+
+
+async def resend(node: Node, message_id: str, *, actor: str = "operator", now: datetime | None = None) -> None:
+    """A failed outbound message back to pending: attempts reset, due now, a fresh time to live of the
+    original length; audited ``as4.message.resend``. ResendRefused when unknown or not failed."""
+    now = now or _utc_now()
+    async with node.engine.begin() as conn:
+        row = (await conn.execute(select(as4_outbound).where(as4_outbound.c.message_id == message_id))).first()
+        if row is None:
+            raise ResendRefused(f"no outbound AS4 message {message_id!r}")
+        if row.status != FAILED:
+            raise ResendRefused(f"message {message_id!r} is {row.status}; only a failed message can be resent")
+        ttl = datetime.fromisoformat(row.expires_at) - datetime.fromisoformat(row.created_at)
+        done = await conn.execute(update(as4_outbound)
+                                  .where(as4_outbound.c.message_id == message_id, as4_outbound.c.status == FAILED)
+                                  .values(status=PENDING, attempts=0, next_attempt_at=_ts(now),
+                                          expires_at=_ts(now + ttl), last_error_code=None, last_error_text=None,
+                                          updated_at=_ts(now)))
+        if done.rowcount != 1:
+            raise ResendRefused(f"message {message_id!r} changed meanwhile; try again")
+    await node.audit.append("as4.message.resend", actor, None, {
+        "message_id": message_id, "pmode_id": row.pmode_id, "previous_attempts": row.attempts,
+        "previous_error_code": row.last_error_code})
 
 
 def _is_error_signal(body: bytes) -> bool:
