@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -115,17 +116,19 @@ def _b64_content(element: etree._Element, what: str) -> bytes:
         raise _malformed(f"{what} is not valid base64") from None
 
 
-def _children(parent: etree._Element, allowed: dict[str, str], what: str) -> dict[str, etree._Element]:
-    """Child elements by role (``allowed`` maps Clark names to roles); unknown or repeated ones are refused."""
+def child_elements(parent: etree._Element, allowed: dict[str, str], what: str,
+                   malformed: Callable[[str], KeyAgreementError] = _malformed) -> dict[str, etree._Element]:
+    """Child elements by role (``allowed`` maps Clark names to roles); unknown or repeated ones are refused
+    with ``malformed`` (whose code says which element was malformed)."""
     found: dict[str, etree._Element] = {}
     for child in parent:
         if not isinstance(child.tag, str):
             continue  # comments and processing instructions
         role = allowed.get(child.tag)
         if role is None:
-            raise _malformed(f"unexpected element {child.tag} in {what}")
+            raise malformed(f"unexpected element {child.tag} in {what}")
         if role in found:
-            raise _malformed(f"{what} has more than one {role}")
+            raise malformed(f"{what} has more than one {role}")
         found[role] = child
     return found
 
@@ -152,7 +155,7 @@ class HkdfParams:
     @staticmethod
     def prf_of(params: etree._Element) -> str:
         """The PRF URI alone (for the policy check that precedes everything else)."""
-        prf = _children(params, _HKDF_CHILDREN, "HKDFParams").get("PRF")
+        prf = child_elements(params, _HKDF_CHILDREN, "HKDFParams").get("PRF")
         if prf is None:
             raise _malformed("HKDFParams has no PRF (RFC 9231 requires it)")
         uri = (prf.get("Algorithm") or "").strip()
@@ -162,7 +165,7 @@ class HkdfParams:
 
     @classmethod
     def parse(cls, params: etree._Element) -> HkdfParams:
-        found = _children(params, _HKDF_CHILDREN, "HKDFParams")
+        found = child_elements(params, _HKDF_CHILDREN, "HKDFParams")
         key_length = None
         if "KeyLength" in found:
             text = (found["KeyLength"].text or "").strip()
@@ -215,7 +218,8 @@ class ConcatKdfParams:
 
     @staticmethod
     def digest_of(params: etree._Element) -> str:
-        digest = _children(params, {q(ns.DS, "DigestMethod"): "DigestMethod"}, "ConcatKDFParams").get("DigestMethod")
+        allowed = {q(ns.DS, "DigestMethod"): "DigestMethod"}
+        digest = child_elements(params, allowed, "ConcatKDFParams").get("DigestMethod")
         if digest is None:
             raise _malformed("ConcatKDFParams has no ds:DigestMethod (XML-Enc 1.1 requires it)")
         uri = (digest.get("Algorithm") or "").strip()
@@ -246,7 +250,7 @@ def key_derivation_method(kdf: str, params: KdfParams) -> etree._Element:
 def kdf_params_element(method: etree._Element, kdf: str) -> etree._Element:
     """The one parameters element the KeyDerivationMethod must hold for its algorithm."""
     wanted = PARAMS_ELEMENTS[kdf]
-    found = _children(method, {wanted: "parameters"}, "KeyDerivationMethod").get("parameters")
+    found = child_elements(method, {wanted: "parameters"}, "KeyDerivationMethod").get("parameters")
     if found is None:
         raise _malformed(f"KeyDerivationMethod {kdf} has no {wanted}")
     return found

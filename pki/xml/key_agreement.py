@@ -115,6 +115,7 @@ from pki.xml.kdf import (
     HkdfParams,
     KdfParams,
     KeyAgreementError,
+    child_elements,
     kdf_params_element,
     key_derivation_method,
     parse_kdf_params,
@@ -250,16 +251,7 @@ def _malformed(message: str) -> KeyAgreementError:
 def _agreement_parts(agreement_method: etree._Element) -> dict[str, etree._Element]:
     if agreement_method.tag != q(XENC, "AgreementMethod"):
         raise _malformed(f"expected xenc:AgreementMethod, got {agreement_method.tag}")
-    parts: dict[str, etree._Element] = {}
-    for child in agreement_method:
-        if not isinstance(child.tag, str):
-            continue
-        role = _AGREEMENT_CHILDREN.get(child.tag)
-        if role is None:
-            raise _malformed(f"unexpected element {child.tag} in AgreementMethod")
-        if role in parts:
-            raise _malformed(f"AgreementMethod has more than one {role}")
-        parts[role] = child
+    parts = child_elements(agreement_method, _AGREEMENT_CHILDREN, "AgreementMethod", _malformed)
     if "KA-Nonce" in parts:
         # Never written by Santuario (and ignored by it); honouring it would change the KEK, ignoring it silently
         # would hide a sender we do not understand.
