@@ -13,12 +13,11 @@ produced, and nothing past a failure is handed on.
 
 from __future__ import annotations
 
-import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 
 from as4.errors import DECOMPRESSION_FAILURE, EbmsError
-from as4.parts import CHUNK, Part
+from as4.parts import CHUNK, Part, Spool
 from as4.profiles import GZIP, CompressionRule
 
 DEFAULT_LEVEL = 6  # zlib's default, what java.util.zip.GZIPOutputStream (phase4) uses
@@ -28,7 +27,6 @@ RATIO_FLOOR = 1024 * 1024  # the ratio is enforced once this much output exists 
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # gzip wrapper only: a raw zlib or deflate stream is refused
 
 
-SPOOL_MEMORY = 1024 * 1024  # compressed output kept in memory up to this, then in a private temporary file
 
 
 def _gzip(chunks: Iterable[bytes], level: int) -> Iterator[bytes]:
@@ -45,18 +43,15 @@ def compress(part: Part, *, level: int = DEFAULT_LEVEL, content_type: str = GZIP
     the signature, then to send it); the result is spooled (memory, then a temporary file) and replayed."""
     if not -1 <= level <= 9:
         raise ValueError(f"gzip level must be -1..9, got {level}")
-    spool: list[tempfile.SpooledTemporaryFile[bytes]] = []
+    done: list[Spool] = []
 
     def source() -> Iterator[bytes]:
-        if not spool:
-            handle = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+        if not done:
+            spool = Spool(None)
             for piece in _gzip(part.chunks(), level):
-                handle.write(piece)
-            spool.append(handle)
-        handle = spool[0]
-        handle.seek(0)
-        while piece := handle.read(CHUNK):
-            yield piece
+                spool.write(piece)
+            done.append(spool)
+        return done[0].chunks()
 
     return Part(part.content_id, content_type, source, dict(part.extra_headers))
 
@@ -148,17 +143,11 @@ def check_decompression(part: Part, **limits: object) -> int:
 def decompress_checked(part: Part, *, content_type: str, **limits: object) -> Part:
     """Inflate once, now: a bomb or corrupt data is refused before the message is accepted (``EBMS:0303``), and
     the plaintext is spooled (memory, then a private temporary file) so reading it later costs no second pass."""
-    handle = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+    spool = Spool(None)
     try:
         for piece in decompress(part, content_type=content_type, **limits).chunks():  # type: ignore[arg-type]
-            handle.write(piece)
+            spool.write(piece)
     except BaseException:
-        handle.close()
+        spool.close()
         raise
-
-    def source() -> Iterator[bytes]:
-        handle.seek(0)
-        while piece := handle.read(CHUNK):
-            yield piece
-
-    return Part(part.content_id, content_type, source, dict(part.extra_headers))
+    return Part(part.content_id, content_type, spool.chunks, dict(part.extra_headers))

@@ -20,17 +20,14 @@ are ``EBMS:0004`` Other (the message may be fine, we just will not take that muc
 from __future__ import annotations
 
 import binascii
-import os
 import re
-import tempfile
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from as4 import errors as E
 from as4.errors import EbmsError
-from as4.parts import CHUNK, Part
+from as4.parts import Part, Spool
 
 SOAP12_MEDIA_TYPE = "application/soap+xml"
 SOAP11_MEDIA_TYPE = "text/xml"
@@ -173,61 +170,6 @@ def _strip_id(value: str) -> str:
     return value[1:-1].strip() if value.startswith("<") and value.endswith(">") else value
 
 
-SPOOL_MEMORY = 256 * 1024  # parts up to this size stay in memory; larger ones go to a private temporary file
-
-
-class _Spool:
-    """An attachment: in memory while small, else on disk in a file opened by name and unlinked at once
-    (private, mode 0600, and gone with the last reference or a crash). Disk reads use ``pread`` so several
-    readers never share a file position."""
-
-    def __init__(self, directory: str | Path | None) -> None:
-        self._directory = directory
-        self._memory: bytearray | None = bytearray()
-        self.fd = -1
-        self.size = 0
-        self._closer: weakref.finalize | None = None
-
-    def _to_disk(self) -> None:
-        self.fd, path = tempfile.mkstemp(prefix="as4-part-", dir=self._directory)
-        os.unlink(path)
-        self._closer = weakref.finalize(self, os.close, self.fd)
-        held, self._memory = self._memory or b"", None
-        self._write_fd(held)
-
-    def _write_fd(self, data: bytes | bytearray | memoryview) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
-
-    def write(self, data: bytes | memoryview) -> None:
-        if self._memory is not None and len(self._memory) + len(data) > SPOOL_MEMORY:
-            self._to_disk()
-        if self._memory is not None:
-            self._memory += data
-        else:
-            self._write_fd(data)
-        self.size += len(data)
-
-    def close(self) -> None:
-        self._memory = None
-        if self._closer is not None:
-            self._closer()
-
-    def chunks(self) -> Iterator[bytes]:
-        if self._memory is not None:
-            held = bytes(self._memory)
-            for offset in range(0, len(held), CHUNK):
-                yield held[offset:offset + CHUNK]
-            return
-        offset = 0
-        while offset < self.size:
-            piece = os.pread(self.fd, min(CHUNK, self.size - offset), offset)
-            if not piece:
-                raise OSError("spooled MIME part is shorter than written")
-            offset += len(piece)
-            yield piece
 
 
 class _Base64Sink:
@@ -329,7 +271,7 @@ class _Reader:
         self.spool_dir = spool_dir
         self.max_parts, self.max_part_bytes = max_parts, max_part_bytes
         self.max_header_bytes, self.max_soap_bytes = max_header_bytes, max_soap_bytes
-        self.spools: list[_Spool] = []
+        self.spools: list[Spool] = []
 
     def discard(self) -> None:
         for spool in self.spools:
@@ -451,7 +393,7 @@ class _Reader:
             raise _mime(f"MIME part {index} has no Content-ID, so no PartInfo can refer to it")
         if "content-type" not in headers:
             raise _mime(f"MIME part {content_id!r} has no Content-Type")
-        spool = _Spool(self.spool_dir)
+        spool = Spool(self.spool_dir)
         self.spools.append(spool)
 
         def write(data: bytes | memoryview) -> None:
@@ -471,4 +413,4 @@ class _Reader:
 def spooled_size(part: Part) -> int | None:
     """The size of a part :func:`read_mime` spooled, without reading it (None for other parts)."""
     owner = getattr(part.source, "__self__", None)
-    return owner.size if isinstance(owner, _Spool) else None
+    return owner.size if isinstance(owner, Spool) else None
