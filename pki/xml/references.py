@@ -108,17 +108,10 @@ def find_by_id(root: etree._Element, id_value: str, id_attributes: Sequence[str]
                index: dict[str, list[etree._Element]] | None = None) -> etree._Element:
     """The one element carrying this ID. Zero or several (under any ID attribute) is refused: duplicate IDs
     are how signature-wrapping attacks make a verifier digest one element and an application read another."""
-    if index is not None:
-        matches = index.get(id_value, [])
-    elif tuple(id_attributes) == ns.ID_ATTRIBUTES:
+    if index is None and tuple(id_attributes) == ns.ID_ATTRIBUTES:
         matches = _FIND_BY_ID(root, v=id_value)  # one pass in C over the whole document
     else:
-        matches = [
-            element
-            for element in root.iter(etree.Element)
-            for attribute in id_attributes
-            if element.get(attribute) == id_value
-        ]
+        matches = (index if index is not None else id_index(root, id_attributes)).get(id_value, [])
     if not matches:
         raise SignatureError("XMLDSIG_REFERENCE_NOT_FOUND", f"no element has the ID {id_value!r}")
     if len(matches) > 1:
