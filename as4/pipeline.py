@@ -60,6 +60,7 @@ class OutboundMessage:
     body: Iterator[bytes] = field(repr=False)
     signed_references: tuple[etree._Element, ...] = field(repr=False)
     user_message: UserMessage = field(repr=False)
+    envelope: bytes = field(default=b"", repr=False)  # the signed SOAP envelope as sent: the NR archive keeps it
 
 
 def build_outbound(user_message: UserMessage, payloads: Sequence[Part], profile: As4Profile, *,
@@ -85,8 +86,9 @@ def build_outbound(user_message: UserMessage, payloads: Sequence[Part], profile:
     envelope = codec.build_envelope(Messaging(user_message=message))
     envelope, sent_parts = security.secure_outbound(envelope, wire_parts, profile, signer, recipient_certificate)
     references = tuple(security.signed_references(envelope)) if signer is not None else ()
-    content_type, body = write_mime(codec.envelope_bytes(envelope), sent_parts, multipart=bool(sent_parts) or None)
-    return OutboundMessage(message.message_id, content_type, body, references, message)
+    envelope_bytes = codec.envelope_bytes(envelope)
+    content_type, body = write_mime(envelope_bytes, sent_parts, multipart=bool(sent_parts) or None)
+    return OutboundMessage(message.message_id, content_type, body, references, message, envelope_bytes)
 
 
 # --- receiving -----------------------------------------------------------------------------------------
@@ -113,6 +115,7 @@ class Received:
     payloads: list[Part] = field(default_factory=list)
     error: EbmsError | None = None
     signer_certificate: object | None = None
+    envelope: bytes = field(default=b"", repr=False)  # the SOAP envelope as received (signed): for the NR archive
     _security: security.InboundSecurityResult | None = field(default=None, repr=False)
 
     @property
@@ -171,7 +174,7 @@ def receive(content_type: str, body: Iterable[bytes], *, agreement_for: Agreemen
         nri = receipts.build_receipt_nri(inbound.verified)
         receipt = Receipt(MessageInfo(now(), new_message_id(), reference), codec.receipt_content(*nri))
         return Received("application/soap+xml; charset=UTF-8", _signal_bytes(receipt, profile, signer),
-                        user_message, payloads, None, inbound.certificate, inbound)
+                        user_message, payloads, None, inbound.certificate, bytes(soap), inbound)
     except EbmsError as error:
         if inbound is not None:
             inbound.close()

@@ -14,6 +14,7 @@ A file holds one or more ``[[pmode]]`` tables::
     service = { value = "urn:eu:europa:ec:oots", type = "urn:oasis:names:tc:ebcore:partyid-type:unregistered" }
     signing_certificates = ["certs/ee-signing.pem"]   # pinned, relative to this file; and/or
     trust_store = "trust/ee"                          # a pki.trust.TrustStore directory
+    backend = "c-0123abcd"                  # optional: the API client inbound messages of this PMode go to
     encryption_certificate = "certs/ee-encryption.pem"
     retry = [10, 60, 300]                   # seconds between attempts (phase4 default: one retry after 10 s)
     time_to_live_s = 86400
@@ -102,6 +103,7 @@ class PMode:
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
     duplicate_detection_window_s: int = DEFAULT_DUPLICATE_WINDOW_S
     agreement_ref: str | None = None
+    backend: str | None = None  # the node's API client that inbound messages of this PMode are delivered to
     trust_store: TrustStore | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -126,6 +128,8 @@ class PMode:
         }
         if self.agreement_ref is not None:
             doc["agreement_ref"] = self.agreement_ref
+        if self.backend is not None:
+            doc["backend"] = self.backend
         if self.signing_certificates:
             doc["signing_certificates"] = [_pem(c) for c in self.signing_certificates]
         if self.trust_store_dir is not None:
@@ -145,6 +149,7 @@ class PMode:
             "service": self.service.value, "action": self.action,
             "signing_certificates": [c.subject.rfc4514_string() for c in self.signing_certificates],
             "trust_store": str(self.trust_store_dir) if self.trust_store_dir else None,
+            "backend": self.backend,
         }
 
 
@@ -162,7 +167,7 @@ _PMODE_KEYS = {
     "id": True, "profile": True, "action": True, "endpoint": True, "initiator": True, "responder": True,
     "service": True, "agreement_ref": False, "signing_certificates": False, "trust_store": False,
     "encryption_certificate": False, "retry": False, "time_to_live_s": False, "max_payload_bytes": False,
-    "duplicate_detection_window_s": False,
+    "duplicate_detection_window_s": False, "backend": False,
 }
 
 CertReader = Callable[[str, str], x509.Certificate]  # (key, value) -> certificate, raising PModeError
@@ -263,7 +268,8 @@ def _parse(raw: Any, file: str, where: str, read_cert: CertReader, trust_dir: Ca
         time_to_live_s=r.integer("time_to_live_s", DEFAULT_TIME_TO_LIVE_S),
         max_payload_bytes=r.integer("max_payload_bytes", DEFAULT_MAX_PAYLOAD_BYTES),
         duplicate_detection_window_s=r.integer("duplicate_detection_window_s", DEFAULT_DUPLICATE_WINDOW_S, minimum=0),
-        agreement_ref=r.text("agreement_ref", optional=True), trust_store=trust_store,
+        agreement_ref=r.text("agreement_ref", optional=True), backend=r.text("backend", optional=True),
+        trust_store=trust_store,
     )
 
 
@@ -331,8 +337,22 @@ def _party_matches(pmode_party: PModeParty, party: Any) -> bool:
         pid.value == pmode_party.party_id and pid.type == pmode_party.party_id_type for pid in party.party_ids)
 
 
+# ebMS3 core §5.2.2.9: a message to this service and action only tests the exchange; it is answered like any
+# other (receipt or error) but never delivered. It travels under the parties' PMode whatever that PMode's
+# own service and action are (gateway-node as4 ping).
+TEST_SERVICE = "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/service"
+TEST_ACTION = "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/test"
+
+
+def is_test_message(message: UserMessage) -> bool:
+    collab = message.collaboration_info
+    return collab.service.value == TEST_SERVICE and collab.action == TEST_ACTION
+
+
 def matches(pmode: PMode, message: UserMessage) -> bool:
     info, collab = message.party_info, message.collaboration_info
+    if is_test_message(message):
+        return _party_matches(pmode.initiator, info.from_party) and _party_matches(pmode.responder, info.to_party)
     if pmode.agreement_ref is not None and (collab.agreement_ref is None or
                                             collab.agreement_ref.value != pmode.agreement_ref):
         return False

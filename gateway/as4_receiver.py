@@ -10,7 +10,13 @@ primary key, and the loser answers with the winner's receipt.
 HTTP status of refusals: an ebMS error signal is a normal SOAP response (an ``eb:SignalMessage``, no SOAP
 Fault), so it goes back with HTTP 200, as phase4 answers inside a valid SOAP exchange; the sender's
 ``check_response`` raises the EbmsError it carries. HTTP errors are kept for what never became an ebMS
-exchange: a body over the size limit is 413 problem JSON before anything is parsed.
+exchange: a body over ``as4.max_message_bytes`` is 413 problem JSON.
+
+The body is never held whole: the pipeline runs in a worker thread and pulls the request stream chunk by
+chunk (``gateway.web.streams``), attachments spool to disk, payloads stream into the payload store. The
+accepted row names its backend (the PMode's ``backend`` client) and waits there for delivery
+(``gateway.as4_delivery``); the signed envelope and the receipt go into the NR archive in the same
+transaction. An ebMS test message (``as4 ping``) is answered and archived but never delivered.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,19 +36,23 @@ from sqlalchemy.exc import IntegrityError
 from as4.model import Party, UserMessage
 from as4.payload_store import KEY_BYTES, LocalDirectoryStore, PayloadStore, StoredPayload
 from as4.pipeline import Received, receive
-from as4.pmode import PMode, agreement_for, select_pmode
+from as4.pmode import PMode, agreement_for, is_test_message, select_pmode
 from as4.profiles import As4Profile
 from gateway import correlation
+from gateway.as4_archive import INBOUND, MESSAGE, RECEIPT, Evidence, archive
+from gateway.as4_documents import message_document
 from gateway.as4_pmodes import PModeStore
 from gateway.audit.keys import create_private_once
 from gateway.db.schema import as4_inbound
 from gateway.runtime import Node
 from gateway.web.problem import problem
+from gateway.web.streams import BodyTooLarge, pull_chunks
 from pki.keys.port import KeyNotFound, KeyPurpose, Signer
 
 ACTOR = "as4-receiver"
 PAYLOAD_KEY_FILE = "as4-payload-store.key"
 STATUS_RECEIVED = "received"  # durable and acknowledged; delivery to the national backend comes next
+STATUS_DELIVERED = "delivered"  # the backend acknowledged it (test messages start here: nothing to deliver)
 
 
 def open_payload_store(node: Node) -> LocalDirectoryStore:
@@ -50,6 +61,11 @@ def open_payload_store(node: Node) -> LocalDirectoryStore:
     key_file = settings.keys_dir / PAYLOAD_KEY_FILE
     create_private_once(key_file, secrets.token_bytes(KEY_BYTES))
     return LocalDirectoryStore(settings.node.data_dir / "payloads", key_file.read_bytes())
+
+
+def _payload_view(record: StoredPayload) -> dict[str, Any]:
+    return {"payload_id": record.payload_id, "content_id": record.content_id, "content_type": record.content_type,
+            "size": record.size, "sha256": record.sha256}
 
 
 def _party(party: Party) -> str:
@@ -80,7 +96,11 @@ class As4Receiver:
         self.pmodes = pmodes
         self.payloads = payloads
         self.path = path
-        self.max_body = node.settings.http.max_body_bytes
+        self.max_body = node.settings.as4.max_message_bytes
+        # Received attachments over the in-memory threshold spool here (the data volume, not a shared /tmp).
+        self.spool_dir = node.settings.node.data_dir / "spool"
+        self.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.on_accepted: list[Callable[[], None]] = []  # wake-ups for the delivery worker
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self.handle)
@@ -91,28 +111,18 @@ class As4Receiver:
         except KeyNotFound:
             return None  # the signal goes out unsigned; the partner's check refuses it, which is the truth
 
-    async def _read_body(self, request: web.Request) -> bytes | None:
-        if request.content_length is not None and request.content_length > self.max_body:
-            return None
-        chunks, size = [], 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > self.max_body:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def handle(self, request: web.Request) -> web.Response:
-        body = await self._read_body(request)
-        if body is None:
-            await self._audit("as4.message.refused", {"code": "http-413", "limit_bytes": self.max_body})
-            return problem(413, "http-413", "Request Entity Too Large",
-                           f"the AS4 message exceeds {self.max_body} bytes")
+        if request.content_length is not None and request.content_length > self.max_body:
+            return await self._too_large()
         pmodes = await self.pmodes.active()
         content_type = request.headers.get("Content-Type", "")
-        received = await asyncio.to_thread(
-            receive, content_type, [body], agreement_for=agreement_for(pmodes), key_store=self.key_store,
-            signer_for=self._signer_for)
+        body = pull_chunks(asyncio.get_running_loop(), request.content.readany, self.max_body)
+        try:
+            received = await asyncio.to_thread(
+                receive, content_type, body, agreement_for=agreement_for(pmodes), key_store=self.key_store,
+                signer_for=self._signer_for, spool_dir=self.spool_dir)
+        except BodyTooLarge:
+            return await self._too_large()
         try:
             if not received.accepted or received.user_message is None:
                 assert received.error is not None
@@ -123,27 +133,40 @@ class As4Receiver:
         finally:
             received.close()
 
+    async def _too_large(self) -> web.Response:
+        await self._audit("as4.message.refused", {"code": "http-413", "limit_bytes": self.max_body})
+        return problem(413, "http-413", "Request Entity Too Large", f"the AS4 message exceeds {self.max_body} bytes")
+
     async def _accept(self, received: Received, pmode: PMode) -> web.Response:
         message = received.user_message
         assert message is not None
         stored = await self._stored(message.message_id)
         if stored is not None:
             return await self._duplicate(message, stored)
-        records: list[StoredPayload] = await asyncio.to_thread(
+        test = is_test_message(message)
+        records: list[StoredPayload] = [] if test else await asyncio.to_thread(
             lambda: [self.payloads.put(message.message_id, part) for part in received.payloads])
         now = datetime.now(UTC)
+        stamp = now.isoformat(timespec="milliseconds")
         facts = _facts(message)
         try:
             async with self.node.engine.begin() as conn:
                 await conn.execute(insert(as4_inbound).values(
                     message_id=message.message_id, from_party=facts["from_party"], service=facts["service"],
-                    action=facts["action"], pmode_id=pmode.id, received_at=now.isoformat(timespec="milliseconds"),
+                    action=facts["action"], pmode_id=pmode.id, received_at=stamp,
                     expires_at=(now + timedelta(seconds=pmode.duplicate_detection_window_s))
                     .isoformat(timespec="milliseconds"),
-                    status=STATUS_RECEIVED, receipt=received.response_body,
+                    status=STATUS_DELIVERED if test else STATUS_RECEIVED, receipt=received.response_body,
                     receipt_content_type=received.response_content_type,
                     payload_ids=json.dumps([r.payload_id for r in records]),
-                    correlation_id=correlation.current()))
+                    correlation_id=correlation.current(), client_id=None if test else pmode.backend,
+                    user_message=json.dumps(message_document(message), separators=(",", ":")),
+                    payloads=json.dumps([_payload_view(r) for r in records], separators=(",", ":")),
+                    next_delivery_at=None if test else stamp, delivered_at=stamp if test else None))
+                await archive(conn, message.message_id, INBOUND, [
+                    Evidence(MESSAGE, "application/soap+xml", received.envelope),
+                    Evidence(RECEIPT, received.response_content_type, received.response_body)],
+                    now=now, retention_days=self.node.settings.as4.archive_retention_days)
         except IntegrityError:
             # Another request with this MessageId committed first: keep its copy, drop ours.
             await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in records])
@@ -152,8 +175,10 @@ class As4Receiver:
                 raise
             return await self._duplicate(message, stored)
         await self._audit("as4.message.received", {
-            **facts, "pmode_id": pmode.id, "payload_count": len(records),
+            **facts, "pmode_id": pmode.id, "payload_count": len(records), "test": test, "backend": pmode.backend,
             "payload_sizes": [r.size for r in records], "payload_ids": [r.payload_id for r in records]})
+        for wake in self.on_accepted:
+            wake()
         return self._answer(received.response_content_type, received.response_body)
 
     async def _duplicate(self, message: UserMessage, stored: _Stored) -> web.Response:
@@ -179,9 +204,10 @@ class As4Receiver:
 AS4_RECEIVER_KEY: web.AppKey[As4Receiver] = web.AppKey("as4_receiver", As4Receiver)
 
 
-def add_as4_receiver(app: web.Application, node: Node, *, path: str = "/as4") -> As4Receiver:
-    """Mount the receiver on ``app`` (the node must have a key store)."""
-    receiver = As4Receiver(node, PModeStore(node.engine), open_payload_store(node), path=path)
+def add_as4_receiver(app: web.Application, node: Node, *, path: str | None = None) -> As4Receiver:
+    """Mount the receiver on ``app`` (the node must have a key store) at ``path`` (default ``as4.path``)."""
+    receiver = As4Receiver(node, PModeStore(node.engine), open_payload_store(node),
+                           path=path or node.settings.as4.path)
     receiver.add_routes(app)
     app[AS4_RECEIVER_KEY] = receiver
     return receiver

@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from as4 import codec
@@ -39,8 +39,6 @@ from as4.model import (
     CollaborationInfo,
     EbmsErrorSignal,
     MessageInfo,
-    Party,
-    PartyId,
     PartyInfo,
     Property,
     Service,
@@ -51,9 +49,11 @@ from as4.payload_store import PayloadStore
 from as4.pipeline import build_outbound, check_response, new_message_id
 from as4.pmode import PMode, signer_resolver
 from gateway import correlation
+from gateway.as4_archive import MESSAGE, OUTBOUND, RECEIPT, Evidence, archive
+from gateway.as4_documents import message_document, message_from_document, pmode_party
 from gateway.as4_pmodes import PModeStore
 from gateway.db.engine import is_sqlite, writer_connection
-from gateway.db.schema import as4_inbound, as4_outbound
+from gateway.db.schema import as4_inbound, as4_outbound, as4_partner_pause
 from gateway.runtime import Node
 from pki.keys.port import KeyPurpose
 
@@ -70,47 +70,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# --- the stored form of a UserMessage ---------------------------------------------------------------------
-
-def _party_doc(party: Party) -> dict[str, Any]:
-    return {"ids": [[p.value, p.type] for p in party.party_ids], "role": party.role}
-
-
-def _party(doc: dict[str, Any]) -> Party:
-    return Party(tuple(PartyId(value, kind) for value, kind in doc["ids"]), doc["role"])
-
-
-def message_document(message: UserMessage) -> dict[str, Any]:
-    collab = message.collaboration_info
-    ref = collab.agreement_ref
-    return {
-        "message_id": message.message_id, "timestamp": message.timestamp.isoformat(),
-        "from": _party_doc(message.party_info.from_party), "to": _party_doc(message.party_info.to_party),
-        "service": [collab.service.value, collab.service.type], "action": collab.action,
-        "conversation_id": collab.conversation_id,
-        "agreement_ref": [ref.value, ref.type, ref.pmode] if ref is not None else None,
-        "properties": [[p.name, p.value, p.type] for p in message.message_properties],
-    }
-
-
-def message_from_document(doc: dict[str, Any]) -> UserMessage:
-    ref = doc["agreement_ref"]
-    return UserMessage(
-        MessageInfo(datetime.fromisoformat(doc["timestamp"]), doc["message_id"]),
-        PartyInfo(_party(doc["from"]), _party(doc["to"])),
-        CollaborationInfo(Service(*doc["service"]), doc["action"], doc["conversation_id"],
-                          AgreementRef(*ref) if ref is not None else None),
-        tuple(Property(*p) for p in doc["properties"]),
-    )
-
-
-def _pmode_party(party: Any) -> Party:
-    return Party((PartyId(party.party_id, party.party_id_type),), party.role)
-
-
 # --- the sender ----------------------------------------------------------------------------------------------
 
-class _Retry(Exception):
+class SendFailed(Exception):
     """No valid receipt this time: try again later (code and text for last_error)."""
 
     def __init__(self, code: str, text: str) -> None:
@@ -118,19 +80,25 @@ class _Retry(Exception):
         self.code, self.text = code, text
 
 
+class _Retry(SendFailed):
+    """Raised inside the sender; callers outside see :class:`SendFailed`."""
+
+
 class As4Sender:
     def __init__(self, node: Node, pmode_store: PModeStore, payload_store: PayloadStore,
-                 http_session: aiohttp.ClientSession, *, timeout_s: float = 60.0, batch_size: int = 20,
-                 message_id_domain: str = "gateway.lv") -> None:
+                 http_session: aiohttp.ClientSession | None, *, timeout_s: float = 60.0, batch_size: int = 20,
+                 message_id_domain: str = "gateway.lv", concurrency: int = 8) -> None:
         if node.key_store is None:
             raise ValueError("the AS4 sender needs the node's key store (pki.dir)")
         self.node = node
         self.key_store = node.key_store
         self.pmodes = pmode_store
         self.payloads = payload_store
-        self.http = http_session
+        self.http = http_session  # None: this instance only submits (the API); a worker's sends need one
+        self.wake = asyncio.Event()  # set after a submit in this process: the worker claims at once
         self.timeout_s = timeout_s
         self.batch_size = batch_size
+        self.concurrency = concurrency
         self.domain = message_id_domain
         # A claimed row comes back after this long if its sender never recorded an outcome (crash).
         self.lease = timedelta(seconds=2 * timeout_s + 60)
@@ -144,8 +112,10 @@ class As4Sender:
 
     async def submit(self, pmode_id: str, payloads: Sequence[Part], *, action: str | None = None,
                      service: str | None = None, service_type: str | None = None, conversation_id: str | None = None,
-                     properties: Sequence[Property] = (), now: datetime | None = None) -> str:
-        """Store the payloads and the message (pending); the MessageId once it is committed."""
+                     properties: Sequence[Property] = (), now: datetime | None = None, client_id: str | None = None,
+                     ref_to_message_id: str | None = None) -> str:
+        """Store the payloads and the message (pending); the MessageId once it is committed. ``client_id``: the
+        API client that owns it (None for the operator's CLI)."""
         pmode = await self._pmode(pmode_id)
         if pmode is None:
             raise ValueError(f"no active PMode {pmode_id!r}")
@@ -155,8 +125,8 @@ class As4Sender:
                                                                                    pmode.service.type)
         agreement = pmode.agreement_ref or pmode.profile.agreement_ref
         message = UserMessage(
-            MessageInfo(now, message_id),
-            PartyInfo(_pmode_party(pmode.initiator), _pmode_party(pmode.responder)),
+            MessageInfo(now, message_id, ref_to_message_id),
+            PartyInfo(pmode_party(pmode.initiator), pmode_party(pmode.responder)),
             CollaborationInfo(svc, action or pmode.action, conversation_id or message_id,
                               AgreementRef(agreement) if agreement else None),
             tuple(properties),
@@ -170,7 +140,7 @@ class As4Sender:
                     created_at=_ts(now), updated_at=_ts(now),
                     payload_ids=json.dumps([r.payload_id for r in records]),
                     user_message=json.dumps(message_document(message), separators=(",", ":")),
-                    correlation_id=correlation.current()))
+                    correlation_id=correlation.current(), client_id=client_id, partner=pmode.responder.party_id))
         except BaseException:
             await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in records])
             raise
@@ -178,8 +148,11 @@ class As4Sender:
 
     async def _claim(self, now: datetime) -> list[Any]:
         due = _ts(now)
+        paused = select(as4_partner_pause.c.partner)
         query = (select(as4_outbound).where(as4_outbound.c.status.in_((PENDING, SENDING)),
-                                            as4_outbound.c.next_attempt_at <= due)
+                                            as4_outbound.c.next_attempt_at <= due,
+                                            or_(as4_outbound.c.partner.is_(None),
+                                                as4_outbound.c.partner.not_in(paused)))
                  .order_by(as4_outbound.c.next_attempt_at).limit(self.batch_size))
         if not is_sqlite(self.engine):
             query = query.with_for_update(skip_locked=True)
@@ -197,31 +170,40 @@ class As4Sender:
         return rows
 
     async def run_once(self, now: datetime | None = None, *, stop: asyncio.Event | None = None) -> int:
-        """Claim the due messages and try each once; how many were claimed. Once ``stop`` is set, the send in
-        flight finishes and the rest of the claimed batch goes back to pending (due at once)."""
+        """Claim the due messages and try each once, up to ``concurrency`` at a time; how many were claimed.
+        Once ``stop`` is set, the sends in flight finish and the claimed rows not yet started go back to pending
+        (due at once)."""
         now = now or _utc_now()
         rows = await self._claim(now)
-        for index, row in enumerate(rows):
-            if stop is not None and stop.is_set():
-                await self._release(rows[index:], now)
-                break
-            await self._attempt(row, now)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: Any) -> Any | None:
+            async with gate:
+                if stop is not None and stop.is_set():
+                    return row
+                await self._attempt(row, now)
+                return None
+
+        unstarted = [row for row in await asyncio.gather(*(one(row) for row in rows)) if row is not None]
+        if unstarted:
+            await self._release(unstarted, now)
         return len(rows)
 
     async def run_forever(self, interval_s: float = 1.0, *, stop: asyncio.Event | None = None) -> None:
         """Poll the outbox until ``stop`` is set (never, without one); a failing round is logged, not fatal."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            self.wake.clear()  # before the round: a wake-up during it makes the next round start at once
             try:
                 claimed = await self.run_once(stop=stop)
             except Exception:
                 log.exception("AS4 sender round failed; retrying in %.1f s", interval_s)
                 claimed = 0
             if not claimed and not stop.is_set():
-                try:
-                    await asyncio.wait_for(stop.wait(), interval_s)
-                except TimeoutError:
-                    pass
+                waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())}
+                _, pending = await asyncio.wait(waiters, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in pending:
+                    waiter.cancel()
 
     async def _release(self, rows: Sequence[Any], now: datetime) -> None:
         async with self.engine.begin() as conn:
@@ -243,25 +225,34 @@ class As4Sender:
                              f"PMode {row.pmode_id!r} is no longer active", facts)
             return
         try:
-            content_type, receipt = await self._send(row, pmode)
+            content_type, receipt, envelope = await self._send(row, pmode)
         except EbmsError as refusal:  # the partner's error signal: final
             await self._fail(row, now, attempt, refusal.code, refusal.detail, {**facts, "refused": True})
         except _Retry as problem:
             await self._retry(row, now, attempt, pmode, problem, facts)
         else:
             await self._finish(row, now, attempt, status=DELIVERED, receipt=receipt,
-                               receipt_content_type=content_type, last_error_code=None, last_error_text=None)
+                               receipt_content_type=content_type, last_error_code=None, last_error_text=None,
+                               evidence=[Evidence(MESSAGE, "application/soap+xml", envelope),
+                                         Evidence(RECEIPT, content_type, receipt)])
             await self._audit("as4.message.sent", {**facts, "endpoint": pmode.endpoint})
 
-    async def _send(self, row: Any, pmode: PMode) -> tuple[str, bytes]:
-        profile = pmode.profile
+    async def _send(self, row: Any, pmode: PMode) -> tuple[str, bytes, bytes]:
         message = message_from_document(json.loads(row.user_message))
-        signer = self.key_store.signer(KeyPurpose.AS4_SIGNING, family=profile.signing_family)
         payload_ids = json.loads(row.payload_ids)
+        return await self.exchange(message, lambda: [self.payloads.open(pid) for pid in payload_ids], pmode)
+
+    async def exchange(self, message: UserMessage, open_parts: Callable[[], list[Part]],
+                       pmode: PMode) -> tuple[str, bytes, bytes]:
+        """One try: build, POST, check the answer. ``(content type, receipt, signed envelope sent)``; raises
+        EbmsError for the partner's error signal and _Retry for anything else without a valid receipt."""
+        if self.http is None:
+            raise RuntimeError("this As4Sender was made without an HTTP session: it can submit, not send")
+        profile = pmode.profile
+        signer = self.key_store.signer(KeyPurpose.AS4_SIGNING, family=profile.signing_family)
 
         def build() -> Any:
-            parts = [self.payloads.open(pid) for pid in payload_ids]
-            return build_outbound(message, parts, profile, signer=signer,
+            return build_outbound(message, open_parts(), profile, signer=signer,
                                   recipient_certificate=pmode.encryption_certificate)
 
         outbound = await asyncio.to_thread(build)
@@ -283,7 +274,7 @@ class As4Sender:
             raise _Retry(exc.code, exc.detail) from None
         except Exception as exc:  # an answer that is not a SOAP signal at all
             raise _Retry(MISSING_RECEIPT, f"unreadable answer: {type(exc).__name__}: {exc}") from None
-        return content_type, body
+        return content_type, body, outbound.envelope
 
     async def _retry(self, row: Any, now: datetime, attempt: int, pmode: PMode, problem: _Retry,
                      facts: dict[str, Any]) -> None:
@@ -302,12 +293,16 @@ class As4Sender:
         await self._finish(row, now, attempts, status=FAILED, last_error_code=code, last_error_text=text)
         await self._audit("as4.message.failed", {**facts, "code": code, "reason": text})
 
-    async def _finish(self, row: Any, now: datetime, attempts: int, **values: Any) -> None:
+    async def _finish(self, row: Any, now: datetime, attempts: int, *, evidence: Sequence[Evidence] = (),
+                      **values: Any) -> None:
         async with self.engine.begin() as conn:
-            await conn.execute(update(as4_outbound)
-                               .where(as4_outbound.c.message_id == row.message_id,
-                                      as4_outbound.c.status == SENDING)
-                               .values(attempts=attempts, updated_at=_ts(now), **values))
+            done = await conn.execute(update(as4_outbound)
+                                      .where(as4_outbound.c.message_id == row.message_id,
+                                             as4_outbound.c.status == SENDING)
+                                      .values(attempts=attempts, updated_at=_ts(now), **values))
+            if evidence and done.rowcount == 1:
+                await archive(conn, row.message_id, OUTBOUND, evidence, now=now,
+                              retention_days=self.node.settings.as4.archive_retention_days)
 
     async def _audit(self, event: str, details: dict[str, Any]) -> None:
         await self.node.audit.append(event, ACTOR, None, details)

@@ -99,6 +99,28 @@ class PkiSection(_Section):
     auto_init: bool = True
 
 
+class As4Section(_Section):
+    # Where partners POST AS4 messages (outside /api/: partners authenticate by their message signature).
+    path: str = Field(default="/as4", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    # Largest AS4 request accepted (streamed to disk while read; 413 beyond it).
+    max_message_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
+    # Largest backend submission (all parts together) through the API.
+    max_submit_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
+    message_id_domain: str = Field(default="gateway.lv", pattern=r"^[A-Za-z0-9.-]+$")
+    sender_batch: int = Field(default=20, ge=1, le=1000)
+    sender_timeout_s: float = Field(default=60.0, gt=0)
+    sender_poll_s: float = Field(default=1.0, gt=0)
+    # Webhook pushes to backends: seconds between attempts; after the last one the message waits for pull.
+    delivery_retry_s: list[float] = Field(default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 3600.0])
+    delivery_timeout_s: float = Field(default=60.0, gt=0)
+    # Payloads stay this long after the backend acknowledged them (0: deleted at the acknowledgement).
+    payload_retention_s: int = Field(default=0, ge=0)
+    # Signed messages and receipts kept for non-repudiation.
+    archive_retention_days: int = Field(default=365, ge=1)
+    # How often expired duplicate-detection rows, payloads and archive entries are purged.
+    housekeeping_every_s: float = Field(default=300.0, gt=0)
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -111,6 +133,7 @@ class Settings(_Section):
     audit: AuditSection = AuditSection()
     auth: AuthSection = AuthSection()
     pki: PkiSection = PkiSection()
+    as4: As4Section = As4Section()
     logging: LoggingSection = LoggingSection()
 
     @property

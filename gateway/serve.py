@@ -1,9 +1,9 @@
 """``gateway-node serve``: run the node until SIGTERM/SIGINT, then shut down gracefully.
 
 Graceful means: stop accepting connections, let in-flight requests finish (up to
-``http.shutdown_timeout_s``), stop the AS4 sender worker (the send in flight finishes, up to the same timeout,
-then the worker is cancelled), commit every queued audit record, close the database. The sender worker runs
-only on a node with a key store.
+``http.shutdown_timeout_s``), stop the AS4 workers — sender, backend delivery, housekeeping — (sends in flight
+finish, up to the same timeout, then they are cancelled), commit every queued audit record, close the
+database. The AS4 workers run only on a node with a key store.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ import signal
 import aiohttp
 from aiohttp import web
 
+from as4.payload_store import PayloadStore
+from gateway.as4_backend_api import BACKEND_API_KEY
+from gateway.as4_delivery import DeliveryWorker
+from gateway.as4_ops import housekeeping
 from gateway.as4_pmodes import PModeStore
-from gateway.as4_receiver import open_payload_store
+from gateway.as4_receiver import AS4_RECEIVER_KEY
 from gateway.as4_sender import As4Sender
 from gateway.config import Settings
 from gateway.runtime import Node
@@ -25,13 +29,38 @@ from gateway.web.tls import server_context
 
 log = logging.getLogger("gateway.serve")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-SENDER_POLL_S = 1.0
 
 
-async def _sender_worker(node: Node, stopping: asyncio.Event) -> None:
-    async with aiohttp.ClientSession() as http:
-        sender = As4Sender(node, PModeStore(node.engine), open_payload_store(node), http)
-        await sender.run_forever(SENDER_POLL_S, stop=stopping)
+async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event) -> None:
+    """The AS4 sender, the backend delivery worker and housekeeping, sharing one pooled HTTP client. API submits
+    and accepted messages wake the workers at once; the poll interval only catches other processes' work."""
+    settings = node.settings.as4
+    receiver = app[AS4_RECEIVER_KEY]
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=32)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        sender = As4Sender(node, PModeStore(node.engine), receiver.payloads, http, timeout_s=settings.sender_timeout_s,
+                           batch_size=settings.sender_batch, message_id_domain=settings.message_id_domain)
+        delivery = DeliveryWorker(node, receiver.payloads, http)
+        app[BACKEND_API_KEY].on_submitted.append(sender.wake.set)
+        app[BACKEND_API_KEY].on_webhook.append(delivery.wake.set)
+        receiver.on_accepted.append(delivery.wake.set)
+        await asyncio.gather(
+            sender.run_forever(settings.sender_poll_s, stop=stopping),
+            delivery.run_forever(settings.sender_poll_s, stop=stopping),
+            _housekeeping(node, receiver.payloads, settings.housekeeping_every_s, stopping),
+        )
+
+
+async def _housekeeping(node: Node, payloads: PayloadStore, every_s: float, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        try:
+            await housekeeping(node, payloads)
+        except Exception:
+            log.exception("AS4 housekeeping failed; next round in %.0f s", every_s)
+        try:
+            await asyncio.wait_for(stopping.wait(), every_s)
+        except TimeoutError:
+            pass
 
 
 async def _stop_worker(task: asyncio.Task[None], stopping: asyncio.Event, grace_s: float) -> None:
@@ -55,8 +84,9 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         log.warning("serving plain HTTP on %s: client secrets and tokens cross the network in clear; "
                     "configure http.tls_cert and http.tls_key", settings.http.host)
     node = await Node.open(settings, create_pki=True)
+    app = build_app(node)
     runner = web.AppRunner(
-        build_app(node), shutdown_timeout=settings.http.shutdown_timeout_s, access_log=None,
+        app, shutdown_timeout=settings.http.shutdown_timeout_s, access_log=None,
         handle_signals=False,
     )
     stop = asyncio.Event()
@@ -76,7 +106,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
                  extra={"address": address, "database": settings.database_url.split(":")[0]})
         await node.audit.append("node.started", "node", details={"node_id": settings.node.id, "address": address})
         if node.key_store is not None:
-            sender_task = asyncio.create_task(_sender_worker(node, sender_stopping), name="as4-sender")
+            sender_task = asyncio.create_task(_as4_workers(node, app, sender_stopping), name="as4-workers")
         if ready is not None:
             ready.set()
         await stop.wait()

@@ -86,9 +86,10 @@ def requires(*roles: str) -> Callable[[Handler], Handler]:
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            require_roles(request, *wanted)
-            return await handler(request)
+        async def guarded(*args: Any) -> web.StreamResponse:
+            # The request is the last argument, so methods of API objects can be decorated too.
+            require_roles(args[-1], *wanted)
+            return await handler(*args)
 
         setattr(guarded, REQUIRED_ROLES_ATTR, wanted)
         return guarded

@@ -127,8 +127,18 @@ as4_inbound = Table(
     Column("receipt_content_type", String(200), nullable=False),
     Column("payload_ids", Text, nullable=False),
     Column("correlation_id", String(128), nullable=True),
+    # Delivery to the national backend (gateway/as4_delivery.py): client_id is the API client the PMode's
+    # ``backend`` names; status received → delivered once the backend acknowledged (webhook 2xx or pull ack).
+    Column("client_id", String(64), nullable=True),
+    Column("user_message", Text, nullable=True),
+    Column("payloads", Text, nullable=True),
+    Column("delivery_attempts", Integer, nullable=False, server_default="0"),
+    Column("next_delivery_at", String(32), nullable=True),
+    Column("delivered_at", String(32), nullable=True),
+    Column("last_delivery_error", Text, nullable=True),
     Index("ix_as4_inbound_expires_at", "expires_at"),
     Index("ix_as4_inbound_status", "status"),
+    Index("ix_as4_inbound_client_status", "client_id", "status"),
 )
 
 # AS4 messages we send (gateway/as4_sender.py): the durable outbox. A row is committed, with its payloads in
@@ -155,5 +165,45 @@ as4_outbound = Table(
     Column("receipt", LargeBinary, nullable=True),
     Column("receipt_content_type", String(200), nullable=True),
     Column("correlation_id", String(128), nullable=True),
+    Column("client_id", String(64), nullable=True),  # the API client that submitted it (None: the CLI)
+    Column("partner", String(512), nullable=True),  # the responder's PartyId: what pause/resume act on
     Index("ix_as4_outbound_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_as4_outbound_client_id", "client_id"),
+)
+
+# Partners whose outbound messages wait (gateway-node as4 pause/resume): nothing is claimed for them.
+as4_partner_pause = Table(
+    "as4_partner_pause",
+    metadata,
+    Column("partner", String(512), primary_key=True),
+    Column("paused_at", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+# Where a backend client wants inbound messages pushed; secret keys the HMAC signature of each push.
+as4_webhook = Table(
+    "as4_webhook",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# Non-repudiation archive: signed envelopes sent and received, and the receipts, kept 12 months by default;
+# joinable by message_id to the audit log's details.
+as4_archive = Table(
+    "as4_archive",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(512), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("archived_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Index("ix_as4_archive_message_id", "message_id"),
+    Index("ix_as4_archive_expires_at", "expires_at"),
 )

@@ -110,6 +110,8 @@ def build_app(node: Node) -> web.Application:
     app.router.add_get("/metrics", metrics_handler)
     add_auth_routes(app)
     if node.key_store is not None:  # AS4 in needs our keys; partners authenticate by signature, not /api/ auth
+        from gateway.as4_backend_api import add_backend_api
         from gateway.as4_receiver import add_as4_receiver
-        add_as4_receiver(app, node)
+        receiver = add_as4_receiver(app, node)
+        add_backend_api(app, node, receiver.payloads)
     return app

@@ -89,7 +89,7 @@ def _write_pmode(directory: Path) -> Path:
 @pytest.fixture
 async def served(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[Node, web.Application, str]]:
     settings = make_settings(tmp_path / "data", db_url, pki__dir=str(pki().node_dir),
-                             http__max_body_bytes=str(MAX_BODY))
+                             as4__max_message_bytes=str(MAX_BODY))
     node = await Node.open(settings)
     assert node.key_store is not None
     await PModeStore(node.engine).load_file(_write_pmode(tmp_path))
