@@ -104,7 +104,7 @@ async def ping(node: Node, sender: As4Sender, pmode_id: str, *, actor: str = "op
     result = PingResult(message_id, pmode_id, pmode.endpoint, (time.perf_counter() - started) * 1000)
     await node.audit.append("as4.partner.ping", actor, None, {
         "pmode_id": pmode_id, "message_id": message_id, "outcome": "receipt",
-        "round_trip_ms": round(result.round_trip_ms, 2)})
+        "round_trip_us": int(result.round_trip_ms * 1000)})
     return result
 
 

@@ -120,6 +120,21 @@ class As4Section(_Section):
     # How often expired duplicate-detection rows, payloads and archive entries are purged.
     housekeeping_every_s: float = Field(default=300.0, gt=0)
 
+    @field_validator("delivery_retry_s", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: object) -> object:
+        """Environment variables are text: accept "5, 30, 120" (or a JSON list) as well as a TOML list."""
+        if isinstance(value, str):
+            return [part for part in value.strip().strip("[]").replace(",", " ").split() if part]
+        return value
+
+    @field_validator("delivery_retry_s")
+    @classmethod
+    def _positive(cls, value: list[float]) -> list[float]:
+        if any(v <= 0 for v in value):
+            raise ValueError("every delay must be positive")
+        return value
+
 
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -125,6 +125,7 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 
 def _register_subcommands() -> None:
+    from gateway.cli import as4_ops_cmd  # noqa: F401 - adds pause/resume/ping/… to the as4 group
     from gateway.cli.as4_cmd import as4_group
     from gateway.cli.audit_cmd import audit
     from gateway.cli.clients_cmd import clients
