@@ -237,8 +237,9 @@ class BackendClient:
     async def token(self) -> str:
         if self._token is None:
             creds = self.node.client()
+            basic = aiohttp.encode_basic_auth(creds["client_id"], creds["secret"])
             async with self.http.post(f"{self.node.url}/oauth2/token", data={"grant_type": "client_credentials"},
-                                      headers={"Authorization": aiohttp.encode_basic_auth(creds["client_id"], creds["secret"])}) as resp:
+                                      headers={"Authorization": basic}) as resp:
                 body = await resp.json()
                 if resp.status != 200:
                     raise RuntimeError(f"token refused: {body}")
