@@ -45,6 +45,7 @@ from gateway.web.streams import BodyTooLarge, pull_chunks
 BACKEND_ROLES = ("portal", "register")
 PREFIX = "/api/as4"
 _DEFAULT_LIMIT, _MAX_LIMIT = 100, 1000
+_READ_CHUNK = 256 * 1024
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+\-./=?^_`{|}~@]{1,200}$")
 _METADATA_KEYS = {"pmode_id", "action", "service", "service_type", "conversation_id", "ref_to_message_id",
                   "properties"}
@@ -145,16 +146,13 @@ class BackendApi:
         properties = _properties(meta)
         texts = {key: _optional_text(meta, key) for key in ("action", "service", "service_type", "conversation_id",
                                                               "ref_to_message_id")}
-        staged: list[StoredPayload] = []
-        try:
-            staged = await self._stage_payloads(reader, pmode.max_payload_bytes)
-            parts = [self.payloads.open(record.payload_id) for record in staged]
-            message_id = await self.outbox.submit(
-                pmode.id, parts, action=texts["action"], service=texts["service"],
-                service_type=texts["service_type"], conversation_id=texts["conversation_id"],
-                ref_to_message_id=texts["ref_to_message_id"], properties=properties, client_id=client.client_id)
-        finally:
-            await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in staged])
+        message_id = self.outbox.new_message_id()
+        staged = await self._stage_payloads(reader, message_id, pmode.max_payload_bytes)
+        # submit owns the staged payloads from here (it deletes them if the row cannot be committed).
+        await self.outbox.submit(
+            pmode.id, message_id=message_id, stored=staged, action=texts["action"], service=texts["service"],
+            service_type=texts["service_type"], conversation_id=texts["conversation_id"],
+            ref_to_message_id=texts["ref_to_message_id"], properties=properties, client_id=client.client_id)
         await self.node.audit.append("as4.message.submitted", client.client_id, None, {
             "message_id": message_id, "pmode_id": pmode.id, "payload_count": len(staged),
             "payload_sizes": [r.size for r in staged]})
@@ -163,8 +161,8 @@ class BackendApi:
         return web.json_response({"message_id": message_id, "status": "pending",
                                   "links": {"status": f"{PREFIX}/messages/{message_id}"}}, status=202)
 
-    async def _stage_payloads(self, reader: Any, max_payload: int) -> list[StoredPayload]:
-        """Each payload field streamed into the payload store (a staging copy the outbox copies from)."""
+    async def _stage_payloads(self, reader: Any, message_id: str, max_payload: int) -> list[StoredPayload]:
+        """Each payload field streamed into the payload store under the coming message's id."""
         loop = asyncio.get_running_loop()
         staged: list[StoredPayload] = []
         total = 0
@@ -178,9 +176,9 @@ class BackendApi:
                 if not _CONTENT_ID.match(content_id):
                     raise _bad(f"payload {len(staged) + 1}: invalid Content-ID {content_id!r}")
                 limit = min(max_payload, self.max_submit - total)
-                chunks = pull_chunks(loop, field.read_chunk, limit)
+                chunks = pull_chunks(loop, lambda field=field: field.read_chunk(_READ_CHUNK), limit)
                 part = Part(content_id, content_type, lambda chunks=chunks: chunks)
-                record = await asyncio.to_thread(self.payloads.put, "staging", part)
+                record = await asyncio.to_thread(self.payloads.put, message_id, part)
                 staged.append(record)
                 total += record.size
         except BodyTooLarge as exc:

@@ -114,7 +114,7 @@ class DeliveryWorker:
         self.batch_size = batch_size
         self.retry = list(node.settings.as4.delivery_retry_s)
         self.timeout_s = node.settings.as4.delivery_timeout_s
-        self.lease = timedelta(seconds=2 * self.timeout_s + 60)
+        self.lease = timedelta(seconds=self.timeout_s + 30)
         self.wake = asyncio.Event()
 
     async def _claim(self, now: datetime) -> list[Any]:

@@ -43,7 +43,7 @@ from gateway.as4_archive import INBOUND, MESSAGE, RECEIPT, Evidence, archive
 from gateway.as4_documents import message_document
 from gateway.as4_pmodes import PModeStore
 from gateway.audit.keys import create_private_once
-from gateway.db.schema import as4_inbound
+from gateway.db.schema import as4_archive, as4_inbound
 from gateway.runtime import Node
 from gateway.web.problem import problem
 from gateway.web.streams import BodyTooLarge, pull_chunks
@@ -142,7 +142,7 @@ class As4Receiver:
         assert message is not None
         stored = await self._stored(message.message_id)
         if stored is not None:
-            return await self._duplicate(message, stored)
+            return await self._duplicate(received, stored)
         test = is_test_message(message)
         records: list[StoredPayload] = [] if test else await asyncio.to_thread(
             lambda: [self.payloads.put(message.message_id, part) for part in received.payloads])
@@ -173,7 +173,7 @@ class As4Receiver:
             stored = await self._stored(message.message_id)
             if stored is None:
                 raise
-            return await self._duplicate(message, stored)
+            return await self._duplicate(received, stored)
         await self._audit("as4.message.received", {
             **facts, "pmode_id": pmode.id, "payload_count": len(records), "test": test, "backend": pmode.backend,
             "payload_sizes": [r.size for r in records], "payload_ids": [r.payload_id for r in records]})
@@ -181,9 +181,32 @@ class As4Receiver:
             wake()
         return self._answer(received.response_content_type, received.response_body)
 
-    async def _duplicate(self, message: UserMessage, stored: _Stored) -> web.Response:
-        await self._audit("as4.message.duplicate", {**_facts(message), "payload_ids": stored.payload_ids})
-        return self._answer(stored.content_type, stored.receipt)
+    async def _duplicate(self, received: Received, stored: _Stored) -> web.Response:
+        """A MessageId seen before: never stored or delivered again. A byte-identical resend gets the stored
+        receipt; a re-built one (a sender that crashed and rebuilt the message: new CEK, new signature) gets the
+        fresh receipt made for this transmission, since the stored one names digests this copy does not have;
+        it is archived beside the first."""
+        message = received.user_message
+        assert message is not None
+        first = await self._first_envelope(message.message_id)
+        same = first is None or first == received.envelope
+        await self._audit("as4.message.duplicate", {**_facts(message), "payload_ids": stored.payload_ids,
+                                                    "retransmission": "identical" if same else "rebuilt"})
+        if same:
+            return self._answer(stored.content_type, stored.receipt)
+        async with self.node.engine.begin() as conn:
+            await archive(conn, message.message_id, INBOUND, [
+                Evidence(MESSAGE, "application/soap+xml", received.envelope),
+                Evidence(RECEIPT, received.response_content_type, received.response_body)],
+                now=datetime.now(UTC), retention_days=self.node.settings.as4.archive_retention_days)
+        return self._answer(received.response_content_type, received.response_body)
+
+    async def _first_envelope(self, message_id: str) -> bytes | None:
+        async with self.node.engine.connect() as conn:
+            body = (await conn.execute(select(as4_archive.c.body).where(
+                as4_archive.c.message_id == message_id, as4_archive.c.direction == INBOUND,
+                as4_archive.c.kind == MESSAGE).order_by(as4_archive.c.id).limit(1))).scalar()
+        return None if body is None else bytes(body)
 
     async def _stored(self, message_id: str) -> _Stored | None:
         async with self.node.engine.connect() as conn:

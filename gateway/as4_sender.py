@@ -45,7 +45,7 @@ from as4.model import (
     UserMessage,
 )
 from as4.parts import Part
-from as4.payload_store import PayloadStore
+from as4.payload_store import PayloadStore, StoredPayload
 from as4.pipeline import build_outbound, check_response, new_message_id
 from as4.pmode import PMode, signer_resolver
 from gateway import correlation
@@ -101,7 +101,7 @@ class As4Sender:
         self.concurrency = concurrency
         self.domain = message_id_domain
         # A claimed row comes back after this long if its sender never recorded an outcome (crash).
-        self.lease = timedelta(seconds=2 * timeout_s + 60)
+        self.lease = timedelta(seconds=timeout_s + 30)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -110,17 +110,23 @@ class As4Sender:
     async def _pmode(self, pmode_id: str) -> PMode | None:
         return next((p for p in await self.pmodes.active() if p.id == pmode_id), None)
 
-    async def submit(self, pmode_id: str, payloads: Sequence[Part], *, action: str | None = None,
+    def new_message_id(self) -> str:
+        return new_message_id(self.domain)
+
+    async def submit(self, pmode_id: str, payloads: Sequence[Part] = (), *, action: str | None = None,
                      service: str | None = None, service_type: str | None = None, conversation_id: str | None = None,
                      properties: Sequence[Property] = (), now: datetime | None = None, client_id: str | None = None,
-                     ref_to_message_id: str | None = None) -> str:
+                     ref_to_message_id: str | None = None, message_id: str | None = None,
+                     stored: Sequence[StoredPayload] | None = None) -> str:
         """Store the payloads and the message (pending); the MessageId once it is committed. ``client_id``: the
-        API client that owns it (None for the operator's CLI)."""
+        API client that owns it (None for the operator's CLI). Payloads the caller already streamed into the
+        payload store come as ``stored`` (with the ``message_id`` they were stored under) and are not copied;
+        on failure they are deleted like our own."""
         pmode = await self._pmode(pmode_id)
         if pmode is None:
             raise ValueError(f"no active PMode {pmode_id!r}")
         now = now or _utc_now()
-        message_id = new_message_id(self.domain)
+        message_id = message_id or new_message_id(self.domain)
         svc = Service(service, service_type) if service is not None else Service(pmode.service.value,
                                                                                    pmode.service.type)
         agreement = pmode.agreement_ref or pmode.profile.agreement_ref
@@ -131,7 +137,8 @@ class As4Sender:
                               AgreementRef(agreement) if agreement else None),
             tuple(properties),
         )
-        records = await asyncio.to_thread(lambda: [self.payloads.put(message_id, part) for part in payloads])
+        records = list(stored) if stored is not None else await asyncio.to_thread(
+            lambda: [self.payloads.put(message_id, part) for part in payloads])
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(insert(as4_outbound).values(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,6 +80,8 @@ class DevNode:
             "GATEWAY_DATABASE__URL": self.database_url, "GATEWAY_PKI__DIR": str(self.pki_dir),
             "GATEWAY_HTTP__HOST": "127.0.0.1", "GATEWAY_HTTP__PORT": str(self.port),
             "GATEWAY_AS4__SENDER_POLL_S": "0.2", "GATEWAY_AS4__DELIVERY_RETRY_S": "[0.5, 1, 2]",
+            # A killed sender's claimed messages come back after timeout + 30 s.
+            "GATEWAY_AS4__SENDER_TIMEOUT_S": "10", "GATEWAY_AS4__DELIVERY_TIMEOUT_S": "10",
             "GATEWAY_LOGGING__LEVEL": "WARNING", "GATEWAY_LOGGING__FORMAT": "json",
         }
         env.update({f"GATEWAY_{key.upper()}": value for key, value in self.settings_overrides.items()})
@@ -106,7 +109,7 @@ def _party(name: str, role: str) -> str:
 
 
 def _pmode_table(pmode_id: str, profile: As4Profile, sender: str, receiver: str, endpoint: str, cert_prefix: str,
-                 *, backend: str | None, retry: Sequence[float], ttl_s: int) -> str:
+                 *, backend: str | None, retry: Sequence[float], ttl_s: int, trust_dir: str | None = None) -> str:
     lines = [
         "[[pmode]]", f'id = "{pmode_id}"', f'profile = "{profile.name}"', 'action = "Deliver"',
         f'endpoint = "{endpoint}"', f"initiator = {_party(sender, INITIATOR)}",
@@ -116,6 +119,8 @@ def _pmode_table(pmode_id: str, profile: As4Profile, sender: str, receiver: str,
     ]
     if profile.agreement_ref:
         lines.append(f'agreement_ref = "{profile.agreement_ref}"')
+    if trust_dir is not None:  # pinned and path-validated (with the peer CA's CRLs) on every message
+        lines.append(f'trust_store = "{trust_dir}"')
     if backend is None:
         lines.append(f'encryption_certificate = "{cert_prefix}-encryption.pem"')
     else:
@@ -124,8 +129,11 @@ def _pmode_table(pmode_id: str, profile: As4Profile, sender: str, receiver: str,
 
 
 async def prepare_pair(a: DevNode, b: DevNode, *, profiles: Sequence[As4Profile] = DEVNET_PROFILES,
-                       retry: Sequence[float] = (1.0, 2.0, 4.0), ttl_s: int = 3600) -> None:
-    """PKIs, PModes (both directions, every profile) and a backend client on each node."""
+                       retry: Sequence[float] = (1.0, 2.0, 4.0), ttl_s: int = 3600,
+                       validate_paths: bool = False) -> None:
+    """PKIs, PModes (both directions, every profile) and a backend client on each node. ``validate_paths``:
+    besides pinning the peer's certificates, validate their path to the peer's CA (a copy of its trust store)
+    on every message and receipt."""
     for node in (a, b):
         node.base_dir.mkdir(parents=True, exist_ok=True)
         init_pki(node.pki_dir, node_id=node.name)
@@ -147,6 +155,10 @@ async def prepare_pair(a: DevNode, b: DevNode, *, profiles: Sequence[As4Profile]
         pmode_dir = node.base_dir / "pmodes"
         pmode_dir.mkdir(exist_ok=True)
         peer_keys = FileKeyStore(peer.pki_dir)
+        trust_dir = None
+        if validate_paths:
+            trust_dir = f"{peer.name}-trust"
+            shutil.copytree(peer.pki_dir / "trust", pmode_dir / trust_dir, dirs_exist_ok=True)
         tables = []
         for profile in profiles:
             prefix = f"{peer.name}-{profile.name}"
@@ -155,10 +167,11 @@ async def prepare_pair(a: DevNode, b: DevNode, *, profiles: Sequence[As4Profile]
             (pmode_dir / f"{prefix}-encryption.pem").write_bytes(
                 _pem(peer_keys, KeyPurpose.AS4_ENCRYPTION, profile.encryption_family))
             tables.append(_pmode_table(f"to-{peer.name}-{profile.name}", profile, node.name, peer.name,
-                                       f"{peer.url}/as4", prefix, backend=None, retry=retry, ttl_s=ttl_s))
+                                       f"{peer.url}/as4", prefix, backend=None, retry=retry, ttl_s=ttl_s,
+                                       trust_dir=trust_dir))
             tables.append(_pmode_table(f"from-{peer.name}-{profile.name}", profile, peer.name, node.name,
                                        f"{peer.url}/as4", prefix, backend=clients[node.name], retry=retry,
-                                       ttl_s=ttl_s))
+                                       ttl_s=ttl_s, trust_dir=trust_dir))
         path = pmode_dir / "pmodes.toml"
         path.write_text("\n".join(tables), encoding="utf-8")
         opened = await node.open()

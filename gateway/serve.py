@@ -23,6 +23,7 @@ from gateway.as4_pmodes import PModeStore
 from gateway.as4_receiver import AS4_RECEIVER_KEY
 from gateway.as4_sender import As4Sender
 from gateway.config import Settings
+from gateway.memory import tune_malloc
 from gateway.runtime import Node
 from gateway.web.app import build_app
 from gateway.web.tls import server_context
@@ -79,6 +80,7 @@ async def _stop_worker(task: asyncio.Task[None], stopping: asyncio.Event, grace_
 
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    tune_malloc()
     ssl_context = server_context(settings.http)
     if ssl_context is None and settings.http.host not in LOOPBACK:
         log.warning("serving plain HTTP on %s: client secrets and tokens cross the network in clear; "

@@ -50,12 +50,94 @@ def _install_sqlite_hooks(engine: AsyncEngine, synchronous: str) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # 512 KiB page cache per connection (default 2 MiB): each pooled connection keeps its own.
+        cursor.execute("PRAGMA cache_size=-512")
         cursor.close()
+
+    turns = _TransactionTurns()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        conn.info[_HOLDS_TURN] = turns.take()
         immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _give_back(conn, turns)
+            raise
+
+    # We end transactions ourselves, so the turn passes on only after COMMIT returned (its fsync done); the
+    # DBAPI commit()/rollback() that SQLAlchemy calls next is a no-op outside a transaction.
+    @event.listens_for(engine.sync_engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        try:
+            conn.exec_driver_sql("COMMIT")
+        finally:
+            _give_back(conn, turns)
+
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        try:
+            conn.exec_driver_sql("ROLLBACK")
+        except Exception as exc:  # nothing to roll back (BEGIN itself failed, or SQLite already ended it)
+            if "no transaction" not in str(exc):
+                raise
+        finally:
+            _give_back(conn, turns)
+
+
+_HOLDS_TURN = "gateway_sqlite_turn"
+# How long a transaction waits for its turn before it goes ahead anyway (SQLite's own locking keeps it
+# correct; the wait only orders transactions). Bounds the cost of a connection that holds a transaction
+# open while it waits for another one (it would otherwise wait forever for a turn it holds itself).
+TURN_WAIT_S = 0.25
+
+
+class _TransactionTurns:
+    """One transaction at a time per process on an SQLite database, in FIFO order.
+
+    SQLite has one writer; a second writer that collides with it is put to sleep by the busy handler
+    (1, 2, 5 … 100 ms), so under load most of a message's latency would be sleeping. Taking turns in the event
+    loop instead hands the database over the moment the previous transaction ends.
+    """
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def take(self) -> bool:
+        """Wait for the turn (inside SQLAlchemy's greenlet); False when none was taken (no loop, or timed out)."""
+        from sqlalchemy.util import await_only
+        from sqlalchemy.util.concurrency import in_greenlet
+
+        if not in_greenlet():
+            return False
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        lock = self._lock
+
+        async def acquire() -> bool:
+            waiting = asyncio.ensure_future(lock.acquire())
+            done, _ = await asyncio.wait({waiting}, timeout=TURN_WAIT_S)
+            if waiting in done:
+                return True
+            waiting.cancel()
+            try:
+                return await waiting  # granted in the same instant it timed out: keep it
+            except asyncio.CancelledError:
+                return False
+
+        return bool(await_only(acquire()))
+
+    def give_back(self) -> None:
+        if self._lock is not None and self._lock.locked():
+            self._lock.release()
+
+
+def _give_back(conn: Any, turns: _TransactionTurns) -> None:
+    if conn.info.pop(_HOLDS_TURN, False):
+        turns.give_back()
 
 
 async def writer_connection(engine: AsyncEngine) -> AsyncConnection:

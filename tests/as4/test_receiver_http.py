@@ -219,3 +219,33 @@ async def test_route_is_absent_without_a_key_store(tmp_path: Path) -> None:
         assert node.key_store is None and AS4_RECEIVER_KEY not in build_app(node)
     finally:
         await node.close()
+
+
+async def test_a_rebuilt_resend_gets_a_receipt_for_its_own_signature_and_is_not_stored_again(served) -> None:
+    """A sender that crashed after sending rebuilds the message (same MessageId, new CEK and signature): the
+    stored receipt would name digests this copy does not carry, so it gets a fresh one; nothing is stored twice."""
+    node, _app, url = served
+    keys = pki()
+    message = _user_message()
+    parts = [Part.from_bytes("query@partner.test", "application/xml", QUERY)]
+
+    def build() -> tuple[OutboundMessage, bytes]:
+        outbound = build_outbound(message, parts, PROFILE, signer=keys.signer(keys.partner, PROFILE),
+                                  recipient_certificate=keys.encryption_cert(keys.node, PROFILE))
+        return outbound, b"".join(outbound.body)
+
+    first, first_body = build()
+    status, ctype, answer = await _post(url, first.content_type, first_body)
+    assert status == 200
+    _check(ctype, answer, first)
+    second, second_body = build()
+    assert second.message_id == first.message_id and second_body != first_body
+    status, ctype2, again = await _post(url, second.content_type, second_body)
+    assert status == 200 and again != answer
+    receipt = _check(ctype2, again, second)  # names what this copy signed
+    assert receipt.message_info.ref_to_message_id == first.message_id
+    with pytest.raises(EbmsError):
+        _check(ctype, answer, second)  # the first receipt does not fit the rebuilt copy
+    assert len(await _rows(node)) == 1
+    duplicates = await _audit(node, "as4.message.duplicate")
+    assert [d["retransmission"] for d in duplicates] == ["rebuilt"]
