@@ -17,6 +17,7 @@ The OpenAPI description is ``GET /api/as4/openapi.json`` (public).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import secrets
@@ -46,6 +47,7 @@ BACKEND_ROLES = ("portal", "register")
 PREFIX = "/api/as4"
 _DEFAULT_LIMIT, _MAX_LIMIT = 100, 1000
 _READ_CHUNK = 256 * 1024
+_SMALL_PART = 1024 * 1024
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+\-./=?^_`{|}~@]{1,200}$")
 _METADATA_KEYS = {"pmode_id", "action", "service", "service_type", "conversation_id", "ref_to_message_id",
                   "properties"}
@@ -176,8 +178,15 @@ class BackendApi:
                 if not _CONTENT_ID.match(content_id):
                     raise _bad(f"payload {len(staged) + 1}: invalid Content-ID {content_id!r}")
                 limit = min(max_payload, self.max_submit - total)
-                chunks = pull_chunks(loop, lambda field=field: field.read_chunk(_READ_CHUNK), limit)
-                part = Part(content_id, content_type, lambda chunks=chunks: chunks)
+                head, complete = await _read_head(field, _SMALL_PART)
+                if len(head) > limit:
+                    raise BodyTooLarge(limit)
+                if complete:  # small: stored from memory, no per-chunk hops between threads
+                    part = Part.from_bytes(content_id, content_type, head)
+                else:
+                    rest = pull_chunks(loop, lambda field=field: field.read_chunk(_READ_CHUNK), limit - len(head))
+                    chunks = itertools.chain((head,), rest)
+                    part = Part(content_id, content_type, lambda chunks=chunks: chunks)
                 record = await asyncio.to_thread(self.payloads.put, message_id, part)
                 staged.append(record)
                 total += record.size
@@ -314,6 +323,17 @@ class BackendApi:
         return web.Response(status=204)
 
 
+async def _read_head(field: BodyPartReader, limit: int) -> tuple[bytes, bool]:
+    """Up to about ``limit`` bytes of a form field, and whether that was all of it."""
+    head = bytearray()
+    while len(head) <= limit:
+        chunk = await field.read_chunk(_READ_CHUNK)
+        if not chunk:
+            return bytes(head), True
+        head += chunk
+    return bytes(head), False
+
+
 class _Row:
     """Attribute access over a RowMapping (delivery_document reads rows either way)."""
 
@@ -342,7 +362,7 @@ BACKEND_API_KEY: web.AppKey[BackendApi] = web.AppKey("as4_backend_api", BackendA
 
 
 def add_backend_api(app: web.Application, node: Node, payloads: PayloadStore) -> BackendApi:
-    api = BackendApi(node, PModeStore(node.engine), payloads)
+    api = BackendApi(node, PModeStore(node.engine, recheck_s=1.0), payloads)
     api.add_routes(app)
     app[BACKEND_API_KEY] = api
     return api

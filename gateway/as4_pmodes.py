@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,8 +64,13 @@ def _stored(row: Any) -> StoredPMode:
 
 
 class PModeStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, recheck_s: float = 0.0) -> None:
+        """``recheck_s``: how long :meth:`active` trusts its cache before asking the database whether anything
+        changed (running nodes use 1 s: a reload reaches them within a second, and a busy node saves a query
+        per message)."""
         self.engine = engine
+        self.recheck_s = recheck_s
+        self._checked_at = float("-inf")
         self._cache_key: tuple[int, int] | None = None
         self._cache: list[PMode] = []
         self._cache_meta: dict[str, StoredPMode] = {}
@@ -75,6 +81,7 @@ class PModeStore:
         pmodes, source = await asyncio.to_thread(lambda: (load_pmode_file(path), str(Path(path).resolve())))
         loaded_at = now or _now()
         result = LoadResult(source)
+        self._cache_key = None  # this store sees its own load at once
         async with self.engine.begin() as conn:
             rows = (await conn.execute(select(as4_pmode))).all()
             latest: dict[str, Any] = {}
@@ -118,7 +125,11 @@ class PModeStore:
 
     async def active(self) -> list[PMode]:
         """The active PModes, re-read from the database only when it changed since the last call."""
+        now = time.monotonic()
+        if self._cache_key is not None and now - self._checked_at < self.recheck_s:
+            return list(self._cache)
         key = await self._key()
+        self._checked_at = now
         if key != self._cache_key:
             async with self.engine.connect() as conn:
                 rows = (await conn.execute(select(as4_pmode).where(as4_pmode.c.active.is_(True))

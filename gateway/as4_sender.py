@@ -22,6 +22,7 @@ forged refusal on the path can fail a message; TLS to the endpoint is what prote
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -33,7 +34,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from as4 import codec
-from as4.errors import CONNECTION_FAILURE, MISSING_RECEIPT, PROCESSING_MODE_MISMATCH, EbmsError
+from as4.errors import CONNECTION_FAILURE, MISSING_RECEIPT, OTHER, PROCESSING_MODE_MISMATCH, EbmsError
 from as4.model import (
     AgreementRef,
     CollaborationInfo,
@@ -78,6 +79,10 @@ class SendFailed(Exception):
     def __init__(self, code: str, text: str) -> None:
         super().__init__(f"{code}: {text}")
         self.code, self.text = code, text
+
+
+class _Unbuildable(SendFailed):
+    """The message cannot be built as stored (final)."""
 
 
 class _Retry(SendFailed):
@@ -237,6 +242,8 @@ class As4Sender:
             await self._fail(row, now, attempt, refusal.code, refusal.detail, {**facts, "refused": True})
         except _Retry as problem:
             await self._retry(row, now, attempt, pmode, problem, facts)
+        except _Unbuildable as problem:  # no later attempt can fix it: a dead letter now, not a retry loop
+            await self._fail(row, now, attempt, problem.code, problem.text, {**facts, "unbuildable": True})
         else:
             await self._finish(row, now, attempt, status=DELIVERED, receipt=receipt,
                                receipt_content_type=content_type, last_error_code=None, last_error_text=None,
@@ -258,13 +265,20 @@ class As4Sender:
         profile = pmode.profile
         signer = self.key_store.signer(KeyPurpose.AS4_SIGNING, family=profile.signing_family)
 
-        def build() -> Any:
-            return build_outbound(message, open_parts(), profile, signer=signer,
-                                  recipient_certificate=pmode.encryption_certificate)
+        def build() -> tuple[Any, bytes, Iterator[bytes] | None]:
+            outbound = build_outbound(message, open_parts(), profile, signer=signer,
+                                      recipient_certificate=pmode.encryption_certificate)
+            return (outbound, *_first_bytes(outbound.body, SMALL_BODY))
 
-        outbound = await asyncio.to_thread(build)
         try:
-            async with self.http.post(pmode.endpoint, data=_stream(outbound.body),
+            outbound, head, rest = await asyncio.to_thread(build)
+        except (ValueError, KeyError) as exc:  # e.g. a Peppol SBDH that contradicts the header, a lost payload
+            raise _Unbuildable(OTHER, f"cannot build the message: {exc}") from None
+        # A small message goes as one body with a Content-Length (the receiver reads it in one go); a large one
+        # streams, produced chunk by chunk off the event loop.
+        data: Any = head if rest is None else _stream(itertools.chain((head,), rest))
+        try:
+            async with self.http.post(pmode.endpoint, data=data,
                                       headers={"Content-Type": outbound.content_type},
                                       timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as resp:
                 status, content_type, body = resp.status, resp.headers.get("Content-Type", ""), await resp.read()
@@ -367,6 +381,19 @@ def _is_error_signal(body: bytes) -> bool:
         return isinstance(codec.parse_envelope(codec.load_envelope(body)).signal, EbmsErrorSignal)
     except Exception:
         return False
+
+
+SMALL_BODY = 1024 * 1024
+
+
+def _first_bytes(body: Iterator[bytes], limit: int) -> tuple[bytes, Iterator[bytes] | None]:
+    """Up to about ``limit`` bytes of ``body``, and the rest (None when that was all of it)."""
+    head = bytearray()
+    for chunk in body:
+        head += chunk
+        if len(head) > limit:
+            return bytes(head), body
+    return bytes(head), None
 
 
 async def _stream(body: Iterator[bytes]) -> AsyncIterator[bytes]:

@@ -9,6 +9,7 @@ database. The AS4 workers run only on a node with a key store.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import signal
 
@@ -39,7 +40,8 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
     receiver = app[AS4_RECEIVER_KEY]
     connector = aiohttp.TCPConnector(limit=100, limit_per_host=32)
     async with aiohttp.ClientSession(connector=connector) as http:
-        sender = As4Sender(node, PModeStore(node.engine), receiver.payloads, http, timeout_s=settings.sender_timeout_s,
+        sender = As4Sender(node, PModeStore(node.engine, recheck_s=1.0), receiver.payloads, http,
+                           timeout_s=settings.sender_timeout_s,
                            batch_size=settings.sender_batch, message_id_domain=settings.message_id_domain)
         delivery = DeliveryWorker(node, receiver.payloads, http)
         app[BACKEND_API_KEY].on_submitted.append(sender.wake.set)
@@ -79,8 +81,16 @@ async def _stop_worker(task: asyncio.Task[None], stopping: asyncio.Event, grace_
         log.exception("AS4 sender worker failed")
 
 
+# Blocking work runs in threads: crypto, the payload store's fsyncs, and bodies streamed between the event loop
+# and a consumer thread (which holds its thread while the peer sends). The default pool (CPUs + 4) would make
+# concurrent requests queue behind one another's network waits.
+WORKER_THREADS = 32
+
+
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     tune_malloc()
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="gateway-worker"))
     ssl_context = server_context(settings.http)
     if ssl_context is None and settings.http.host not in LOOPBACK:
         log.warning("serving plain HTTP on %s: client secrets and tokens cross the network in clear; "

@@ -75,6 +75,13 @@ def _install_sqlite_hooks(engine: AsyncEngine, synchronous: str) -> None:
         finally:
             _give_back(conn, turns)
 
+    # A connection can go back to the pool with its transaction still open (the pool's reset rolls it back
+    # on the DBAPI connection, past the events above): the turn must come back then too.
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_TURN, False):
+            turns.give_back()
+
     @event.listens_for(engine.sync_engine, "rollback")
     def _on_rollback(conn: Any) -> None:
         try:

@@ -15,6 +15,9 @@ prints one JSON object as its last stdout line; bytes travel as files or base64 
                                   parse_peppol_message(...) a message from the node (signer pinned), write
                                   the answer (exchange.build_signal()) to OUT/signal-headers.json and
                                   OUT/signal.bin
+    serve   CONFIG PORT OUT       an HTTP access point on 127.0.0.1:PORT (stdlib http.server): each POST is
+                                  parsed like ``receive`` and answered with as4's signal; each outcome is
+                                  appended to OUT/received.jsonl; runs until killed
     bench   CONFIG RECEIVER       full round trips in process (as4 sender -> as4 receiver -> receipt ->
                                   receipt check), timed; prints rates per payload size
 
@@ -170,6 +173,41 @@ def cmd_receive(config: _Config, headers: Path, body: Path, out: Path) -> dict:
     }
 
 
+def cmd_serve(config: _Config, port: int, out: Path) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "received.jsonl"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            headers = dict(self.headers.items())
+            exchange = parse_peppol_message(headers, body, _local_party(config), security_policy=_policy(config))
+            signal_headers, signal = exchange.build_signal()
+            message = exchange.message
+            decrypted = list(message.decrypted_data.values())
+            with log.open("a") as handle:
+                handle.write(json.dumps({
+                    "successful": exchange.successful, "message_id": message.message_id,
+                    "error": _error(exchange.error), "sender": message.sender, "recipient": message.recipient,
+                    "payload": _b64(decrypted[0]) if decrypted else None}) + "\n")
+            self.send_response(200)
+            for name, value in signal_headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(signal)))
+            self.end_headers()
+            self.wfile.write(signal)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print(json.dumps({"listening": server.server_address[1]}), flush=True)
+    server.serve_forever()
+
+
 def cmd_bench(sender: _Config, receiver: _Config, sizes: list[str], runs: int, seconds: float) -> dict:
     """Full cycles in one process, as the baseline note times them: build -> parse/verify/decrypt/gunzip/SBDH ->
     signed receipt -> receipt signature + non-repudiation check. Keys, certificates and parties are loaded
@@ -233,6 +271,10 @@ def main() -> None:
     receive.add_argument("headers", type=Path)
     receive.add_argument("body", type=Path)
     receive.add_argument("out", type=Path)
+    serve = commands.add_parser("serve")
+    serve.add_argument("config")
+    serve.add_argument("port", type=int)
+    serve.add_argument("out", type=Path)
     bench = commands.add_parser("bench")
     bench.add_argument("config", help="the sender's config")
     bench.add_argument("receiver", help="the receiver's config")
@@ -247,6 +289,9 @@ def main() -> None:
         result = cmd_check(config, args.out, args.signal)
     elif args.command == "receive":
         result = cmd_receive(config, args.headers, args.body, args.out)
+    elif args.command == "serve":
+        cmd_serve(config, args.port, args.out)
+        return
     else:
         result = cmd_bench(config, _Config.load(args.receiver), args.payload, args.runs, args.seconds)
     print(json.dumps(result))
