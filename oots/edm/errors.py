@@ -28,7 +28,7 @@ class EdmErrorCode:
     message: str  # the fixed message attribute
 
 
-# EDMErrorCodes code list (v1.0 2022-12 release; unchanged through v2.0.1): code → type and fixed message.
+# EDMErrorCodes code list as of v2.0.1: code → type and fixed message (per-version differences in versions.py).
 EDM_ERRORS: dict[str, EdmErrorCode] = {
     e.code: e
     for e in (

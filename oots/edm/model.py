@@ -261,7 +261,7 @@ def edm_exception(code: str, version: EdmVersion, *, timestamp: datetime, detail
     _aware(timestamp, "Timestamp")
     severity = version.preview_required_severity if preview_location is not None else SEVERITY_ERROR
     return EdmException(
-        exception_type=known.exception_type, code=code, message=known.message, severity=severity,
+        exception_type=known.exception_type, code=code, message=version.error_message(code), severity=severity,
         timestamp=timestamp, detail=detail, preview_location=preview_location,
         preview_description=preview_description, preview_method=preview_method or (
             "GET" if preview_location is not None else None),

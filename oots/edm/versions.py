@@ -8,14 +8,16 @@ classified MainEvidence, AuthorizedRepresentativeLegalPerson, AssociatedDocument
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class EdmVersion:
     specification_id: str
-    # Host of Semantic Repository identifiers (requirements, evidence-type classifications, code URNs).
+    # Host of Semantic Repository identifiers (requirements, evidence-type classifications, code URNs) we
+    # write, and the hosts we accept (production and acceptance; v1.0 traffic used both generations).
     sr_host: str
+    sr_hosts_accepted: tuple[str, ...]
     preview_required_severity: str
     # Slots of query:QueryRequest (top level) and of query:Query that must / may appear.
     request_required: frozenset[str]
@@ -33,6 +35,18 @@ class EdmVersion:
     # Collections (EvidenceRequester, EvidenceProvider) carry collectionType="...:Set" (the v1.0 examples
     # leave it out; later examples and the France implementation write it).
     collections_as_set: bool = True
+    # The fixed rs:Exception messages where this version's EDMErrorCodes list differs from v2.0.1's, and
+    # messages also accepted on receipt (the v1.0 EC example TC03 alt2 writes "Query Exception").
+    error_messages: dict[str, str] = field(default_factory=dict)
+    error_message_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def error_message(self, code: str) -> str:
+        from oots.edm.errors import EDM_ERRORS
+
+        return self.error_messages.get(code) or EDM_ERRORS[code].message
+
+    def accepts_error_message(self, code: str, message: str) -> bool:
+        return message == self.error_message(code) or message in self.error_message_aliases.get(code, ())
 
     @property
     def label(self) -> str:
@@ -47,10 +61,13 @@ _QUERY_OPTIONAL_1X = frozenset({"NaturalPerson", "LegalPerson", "AuthorizedRepre
 _RESP_REQUIRED = frozenset({"SpecificationIdentifier", "EvidenceResponseIdentifier", "IssueDateTime",
                             "EvidenceProvider", "EvidenceRequester"})
 _RESP_OPTIONAL = frozenset({"ResponseAvailableDateTime"})
+# EDMErrorCodes 2022-12 (v1.0 specs): EDM:ERR:0008 was still "Problem during the processing of a QueryRequest".
+_V1_MESSAGES = {"EDM:ERR:0008": "Problem during the processing of a QueryRequest"}
 
 V1_0 = EdmVersion(
     specification_id="oots-edm:v1.0",
     sr_host="sr.oots.tech.europa.eu",
+    sr_hosts_accepted=("sr.oots.tech.europa.eu", "sr.oots.tech.ec.europa.eu", "sr.acc.oots.tech.ec.europa.eu"),
     preview_required_severity="urn:sr.oots.tech.europa.eu:codes:ErrorSeverity:EDMErrorResponse:PreviewRequired",
     request_required=_REQ_REQUIRED_10,
     request_optional=_REQ_OPTIONAL_10,
@@ -62,12 +79,15 @@ V1_0 = EdmVersion(
     requirement_description=False,
     evidence_in_packages=False,
     collections_as_set=False,
+    error_messages=_V1_MESSAGES,
+    error_message_aliases={"EDM:ERR:0008": ("Query Exception",)},
 )
 
 # v1.1 made Procedure and Requirements mandatory (TDD 4.4, September 2024); v1.2 keeps v1.1's model.
 V1_2 = EdmVersion(
     specification_id="oots-edm:v1.2",
     sr_host="sr.oots.tech.ec.europa.eu",
+    sr_hosts_accepted=("sr.oots.tech.ec.europa.eu", "sr.acc.oots.tech.ec.europa.eu"),
     preview_required_severity="urn:sr.oots.tech.ec.europa.eu:codes:ErrorSeverity:EDMErrorResponse:PreviewRequired",
     request_required=_REQ_REQUIRED_10 | {"Procedure", "Requirements"},
     request_optional=frozenset({"PreviewLocation", "EvidenceProviderClassification"}),
@@ -78,11 +98,14 @@ V1_2 = EdmVersion(
     procedure_localized=True,
     requirement_description=True,
     evidence_in_packages=False,
+    error_messages=_V1_MESSAGES,
+    error_message_aliases={"EDM:ERR:0008": ("Query Exception",)},
 )
 
 V2_0 = EdmVersion(
     specification_id="oots-edm:v2.0",
     sr_host="sr.oots.tech.ec.europa.eu",
+    sr_hosts_accepted=("sr.oots.tech.ec.europa.eu", "sr.acc.oots.tech.ec.europa.eu"),
     preview_required_severity=V1_2.preview_required_severity,
     request_required=V1_2.request_required,
     request_optional=V1_2.request_optional | {"ReturnLocation"},

@@ -131,7 +131,7 @@ def test_v2_additions_are_refused_in_v1() -> None:
 @pytest.mark.parametrize("code", sorted(EDM_ERRORS))
 def test_exception_codes_have_their_exact_type_message_and_severity(code: str) -> None:
     error = edm_exception(code, V1_2, timestamp=samples.NOW)
-    assert (error.exception_type, error.message) == (EDM_ERRORS[code].exception_type, EDM_ERRORS[code].message)
+    assert (error.exception_type, error.message) == (EDM_ERRORS[code].exception_type, V1_2.error_message(code))
     assert error.severity == SEVERITY_ERROR and not error.preview_required
     back = parse_message(to_bytes(samples.exception(V1_2, code)))
     assert isinstance(back, ExceptionResponse) and back.exception == error
