@@ -99,6 +99,18 @@ class PkiSection(_Section):
     auto_init: bool = True
 
 
+class OotsSection(_Section):
+    # Common services (Evidence Broker, Data Service Directory): RegRep REST query base URLs, e.g.
+    # https://query.cs.acc.oots.tech.ec.europa.eu/eb. Empty: resolved by NAPTR discovery where wired.
+    eb_url: str = ""
+    dsd_url: str = ""
+    # Trust store (anchors/, crls/, policy.json) for the detached JWS signatures of their answers.
+    common_services_trust_dir: Path | None = None
+    accept_version: str = "oots-cs:v2.0"
+    # Extra directory of official EDM artifacts (XSD/Schematron/code lists) searched before GATEWAY_SPECS_DIR.
+    specs_dir: Path | None = None
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -111,6 +123,7 @@ class Settings(_Section):
     audit: AuditSection = AuditSection()
     auth: AuthSection = AuthSection()
     pki: PkiSection = PkiSection()
+    oots: OotsSection = OotsSection()
     logging: LoggingSection = LoggingSection()
 
     @property

@@ -199,3 +199,24 @@ def test_catalogue_errors_have_a_code() -> None:
     assert caught.value.code == "CS_CATALOGUE_INVALID"
     with pytest.raises(CatalogueError):
         parse_catalogue({"data_services": [{"identifier": "x"}]})
+
+
+async def test_client_from_node_configuration(start, session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives import serialization
+
+    from gateway.config import ConfigError
+    from gateway.oots_services import common_services_client
+    from tests.conftest import make_settings
+
+    base = await start()
+    trust_dir = tmp_path / "cs-trust" / "anchors"
+    trust_dir.mkdir(parents=True)
+    (trust_dir / "ec.pem").write_bytes(EC_CA.certificate.public_bytes(serialization.Encoding.PEM))
+    (trust_dir.parent / "policy.json").write_text('{"require_crl": false}')
+    settings = make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", oots__eb_url=f"{base}/eb",
+                             oots__dsd_url=f"{base}/dsd", oots__common_services_trust_dir=str(trust_dir.parent))
+    cs = common_services_client(settings, session)
+    assert (await cs.requirements("T2"))[0].identifier == T2_REQUIREMENT
+    unverified = make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite'}", oots__eb_url=f"{base}/eb")
+    with pytest.raises(ConfigError):
+        common_services_client(unverified, session)
