@@ -8,12 +8,13 @@ no evidence (the notes' "unique match or nothing").
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from oots.dataservice.port import DataServiceError
 from oots.edm.model import NaturalPerson
+from oots.identity import normalise
+
+__all__ = ["RegisterPerson", "match_person", "normalise"]
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,6 @@ class RegisterPerson:
     given_name: str
     date_of_birth: str
     eidas_identifier: str | None = None
-
-
-def normalise(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[\s\-‐'’]+", " ", stripped).strip()
 
 
 def match_person(person: NaturalPerson, candidates: list[RegisterPerson]) -> RegisterPerson:

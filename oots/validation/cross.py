@@ -4,6 +4,7 @@ request ↔ response / exception, and preview exception ↔ second request (opti
 from __future__ import annotations
 
 from oots.edm.model import EdmMessage, ExceptionResponse, NaturalPerson, QueryRequest, QueryResponse
+from oots.identity import normalise
 from oots.validation.findings import Finding
 
 CROSS_RULES = {
@@ -65,8 +66,8 @@ def _same_person(person: NaturalPerson, about: object) -> bool:
     if person.identifier is not None and about.identifier is not None:
         if person.identifier.value != about.identifier.value:
             return False
-    return ((person.family_name.casefold(), person.given_name.casefold(), person.date_of_birth)
-            == (about.family_name.casefold(), about.given_name.casefold(), about.date_of_birth))
+    return ((normalise(person.family_name), normalise(person.given_name), person.date_of_birth)
+            == (normalise(about.family_name), normalise(about.given_name), about.date_of_birth))
 
 
 def _preview_second_request(exception: ExceptionResponse, second: QueryRequest,
