@@ -119,7 +119,11 @@ def abandon(session: PreviewSession, now: datetime) -> PreviewSession:
     return replace(session, state=PreviewState.ABANDONED, decided_at=now)
 
 
-def second_request(session: PreviewSession, request_id: str, now: datetime) -> PreviewSession:
+def second_request(session: PreviewSession, request_id: str, now: datetime, subject: str | None = None
+                   ) -> PreviewSession:
+    if subject is not None and not hmac.compare_digest(subject, session.subject):
+        raise PreviewError("PREVIEW_SUBJECT_MISMATCH", "request #2 names another person than request #1",
+                           edm_code="EDM:ERR:0003")
     if session.request2_id is not None and session.request2_id != request_id:
         raise PreviewError("PREVIEW_REQUEST_REPLAYED", "this PreviewLocation was already used by another request")
     if request_id == session.request1_id:

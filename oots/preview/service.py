@@ -70,13 +70,15 @@ class PreviewService:
         return await self._store.update(session_id, lambda s: M.abandon(s, self._clock()))
 
     # --- request #2 ------------------------------------------------------------------------------------------
-    async def second_request(self, preview_location: str, request_id: str) -> tuple[M.PreviewSession, M.Outcome]:
+    async def second_request(self, preview_location: str, request_id: str, *, subject: str | None = None
+                             ) -> tuple[M.PreviewSession, M.Outcome]:
         """Hold request #2 until the decision or the deadline; the outcome says what to answer."""
         token = self.token_of(preview_location)
         if token is None:
             raise M.PreviewError("PREVIEW_LOCATION_FOREIGN", "the PreviewLocation is not one of this provider's")
         session = await self._by_token(token)
-        session = await self._store.update(session.id, lambda s: M.second_request(s, request_id, self._clock()))
+        session = await self._store.update(session.id, lambda s: M.second_request(s, request_id, self._clock(),
+                                                                                         subject))
         if session.answered_at is not None:
             raise M.PreviewError("PREVIEW_REQUEST_REPLAYED", "request #2 of this session was already answered")
         while True:
