@@ -42,6 +42,8 @@ class EvidenceDocument:
     issuing_authority: Agent
     titles: tuple[Text, ...]
     subject: NaturalPerson
+    # The data model of structured evidence (sdg:Distribution/ConformsTo, required for XML and JSON).
+    conforms_to: str | None = None
 
 
 class DataServiceAdapter(Protocol):

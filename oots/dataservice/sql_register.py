@@ -33,6 +33,11 @@ class RegisterMapping:
     element: str  # root element of the rendered evidence
     namespace: str
 
+    @property
+    def conforms_to(self) -> str:
+        """The data model of the rendered XML (Distribution/ConformsTo): the root element's qualified name."""
+        return f"{self.namespace}:{self.element}"
+
 
 class SqlRegisterAdapter:
     def __init__(self, engine: AsyncEngine, mappings: Sequence[RegisterMapping], *, person_query: str,
@@ -70,7 +75,8 @@ class SqlRegisterAdapter:
                                           {"person_key": chosen.key})).mappings().all()
         subject = NaturalPerson(chosen.family_name, chosen.given_name, chosen.date_of_birth, person.identifier)
         return [EvidenceDocument(str(r["record_id"]), _render(mapping, r), "application/xml", str(r["issued_on"]),
-                                 mapping.issuing_authority, mapping.titles, subject) for r in records]
+                                 mapping.issuing_authority, mapping.titles, subject, mapping.conforms_to)
+                for r in records]
 
 
 def _render(mapping: RegisterMapping, row: Mapping[str, Any]) -> bytes:

@@ -53,7 +53,7 @@ def evidence_response(request: QueryRequest, documents: Sequence[EvidenceDocumen
                 identifier=new_id(), is_about=document.subject, issuing_authority=document.issuing_authority,
                 classification=request.evidence_request.classification,
                 titles=document.titles or request.evidence_request.titles, issuing_date=document.issuing_date,
-                distribution=Distribution(document.media_type),
+                distribution=Distribution(document.media_type, document.conforms_to),
             ),
             repository_item=RepositoryItemRef(f"cid:{content_id}", "Evidence"),
             package_id=package,

@@ -31,6 +31,7 @@ RESPONSE_RULES = {
     "OOTS-RESP-008": "v2.0: each package has exactly one MainEvidence (scheme urn:fdc:oots:classification:edm)",
     "OOTS-RESP-009": "the evidence classification is a Semantic Repository URI",
     "OOTS-RESP-010": "registry object ids are unique urn:uuid values",
+    "OOTS-RESP-011": "structured evidence (XML, JSON) names its data model in Distribution/ConformsTo",
 }
 EXCEPTION_RULES = {
     "OOTS-ERR-001": "QueryResponse/@requestId is urn:uuid:<UUID>",
@@ -92,6 +93,10 @@ def check_response(root: etree._Element, version: EdmVersion) -> Checks:
         c("OOTS-RESP-007", len(refs) == 1 and str(refs[0]).startswith("cid:"),
           "RepositoryItemRef must point to an AS4 part (cid:)", where)
         for value in evidence:
+            media = xp(value, "string(sdg:Distribution/sdg:Format)").strip()
+            if media in ("application/xml", "application/json"):
+                c("OOTS-RESP-011", bool(xp(value, "string(sdg:Distribution/sdg:ConformsTo)").strip()),
+                  f"{media} evidence needs sdg:Distribution/sdg:ConformsTo", where)
             classification = xp(value, "string(sdg:IsConformantTo/sdg:EvidenceTypeClassification)").strip()
             c("OOTS-RESP-009", bool(pattern.match(classification)),
               f"evidence classification {classification!r} is not a Semantic Repository URI", where)

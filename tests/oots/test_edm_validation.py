@@ -165,3 +165,11 @@ def test_supplied_specs_directory_is_used_the_same_way(tmp_path: Path) -> None:
     report = validate_bytes(to_bytes(samples.request(V1_2)), "v12", [tmp_path])
     assert str(base / "sch" / "EDM-REQ-C.sch") in report.artifacts
     assert {"T-001", "CODELIST-LoA"} <= set(report.failed_rules)  # the person's LoA is High
+
+
+def test_structured_evidence_names_its_data_model(ec_dir: Path, specs_dir: Path) -> None:
+    data = (ec_dir / "TC01_Response.xml").read_bytes().replace(
+        b"<sdg:Format>application/pdf</sdg:Format>\n                    </sdg:Distribution>",
+        b"<sdg:Format>application/xml</sdg:Format>\n                    </sdg:Distribution>")
+    report = validate_bytes(data, "xml-evidence", [specs_dir])
+    assert {"OOTS-RESP-011", "R-EDM-RESP-C044a"} <= set(report.failed_rules)
