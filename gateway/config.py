@@ -107,8 +107,6 @@ class OotsSection(_Section):
     # Trust store (anchors/, crls/, policy.json) for the detached JWS signatures of their answers.
     common_services_trust_dir: Path | None = None
     accept_version: str = "oots-cs:v2.0"
-    # Extra directory of official EDM artifacts (XSD/Schematron/code lists) searched before GATEWAY_SPECS_DIR.
-    specs_dir: Path | None = None
 
 
 class LoggingSection(_Section):

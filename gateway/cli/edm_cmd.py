@@ -13,7 +13,7 @@ import click
 
 from gateway.cli.common import EXIT_CONFIG, EXIT_FAILED, json_option
 from oots.edm import EdmCodecError, parse_message
-from oots.edm.model import EdmMessage
+from oots.edm.model import EdmMessage, QueryRequest
 from oots.validation import ValidationSetupError, validate_file
 from oots.validation.cross import CROSS_RULES, cross_check
 from oots.validation.findings import Report
@@ -110,7 +110,7 @@ def cross(ctx: click.Context, first: Path, second: Path, original: Path | None, 
     """Cross-validate a pair: REQUEST RESPONSE, or EXCEPTION REQUEST#2 [--original REQUEST#1]."""
     one, two = _read(ctx, first), _read(ctx, second)
     request_1 = _read(ctx, original) if original is not None else None
-    findings = cross_check(one, two, request_1 if isinstance(request_1, type(two)) else None)  # type: ignore[arg-type]
+    findings = cross_check(one, two, request_1 if isinstance(request_1, QueryRequest) else None)
     if as_json:
         click.echo(json.dumps({"valid": not findings, "findings": [f.as_dict() for f in findings]}, indent=2))
     else:

@@ -115,3 +115,11 @@ def test_cli_inspect_and_cross(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.xml"
     garbage.write_bytes(b"<x/>")
     assert _run("edm", "inspect", str(garbage))[0] == 1
+
+
+def test_cli_cross_preview_pair_with_original(ec_dir: Path) -> None:
+    first, exception, second = (str(ec_dir / n) for n in ("TC06_Request_1.xml", "TC06_Response_1.xml",
+                                                            "TC06_Request_2.xml"))
+    assert _run("edm", "cross", exception, second, "--original", first)[0] == 0
+    code, out = _run("edm", "cross", exception, first, "--original", first)  # request #1 reused as #2
+    assert code == 1 and "OOTS-X-011" in out
