@@ -21,7 +21,7 @@ Answer = tuple[QueryResponse | ExceptionResponse, list[EvidencePart]]
 
 
 class PreviewFlow:
-    def __init__(self, previews: PreviewService, adapter: DataServiceAdapter, *, provider: Agent,
+    def __init__(self, previews: PreviewService, adapter: DataServiceAdapter, *, provider: Agent | None = None,
                  clock: Callable[[], datetime], new_id: Callable[[], str], part_domain: str) -> None:
         self._previews = previews
         self._adapter = adapter
@@ -30,9 +30,14 @@ class PreviewFlow:
         self._new_id = new_id
         self._domain = part_domain
 
+    def answering_as(self, request: QueryRequest) -> Agent:
+        """The provider the node answers as: the configured one, else the one the request is addressed to
+        (the node serves several Latvian publishers; routing has checked the request is for one of them)."""
+        return self._provider or request.evidence_provider
+
     def _error(self, request: QueryRequest, code: str, detail: str, **preview: object) -> ExceptionResponse:
-        return exception_response(request, code, provider=self._provider, now=self._clock(), new_id=self._new_id,
-                                  detail=detail, **preview)  # type: ignore[arg-type]
+        return exception_response(request, code, provider=self.answering_as(request), now=self._clock(),
+                                  new_id=self._new_id, detail=detail, **preview)  # type: ignore[arg-type]
 
     async def first_request(self, request: QueryRequest) -> ExceptionResponse:
         person = request.natural_person or request.legal_person
@@ -61,5 +66,5 @@ class PreviewFlow:
                 documents = await self._adapter.fetch(EvidenceQuery(request.evidence_request.classification, person))
             except DataServiceError as exc:
                 return self._error(request, exc.edm_code, exc.message), []
-        return evidence_response(request, documents, provider=self._provider, now=self._clock(),
+        return evidence_response(request, documents, provider=self.answering_as(request), now=self._clock(),
                                  new_id=self._new_id, part_domain=self._domain)

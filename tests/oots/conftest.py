@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI, SHARED_DIR, VECTORS_DIR
+from tests.oots.cs_fixtures import session, start  # noqa: F401  (the common-services simulator, for every OOTS test)
 
 EC_DIR = VECTORS_DIR / "oots-edm-v1.0-ec-examples"
 SPECS_DIR = SHARED_DIR / "specs"

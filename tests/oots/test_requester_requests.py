@@ -15,7 +15,7 @@ from oots.requester.requests import RequestBuildError, choose_version, first_req
 from oots.validation import validate_bytes
 from oots.validation.cross import cross_check
 from tests.oots import samples
-from tests.oots.test_common_services import DIPLOMA, REGION, RESIDENCE, T2_REQUIREMENT
+from tests.oots.cs_fixtures import DIPLOMA, REGION, RESIDENCE, T2_REQUIREMENT
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "config" / "oots" / "common-services.yaml")
 

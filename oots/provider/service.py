@@ -1,0 +1,52 @@
+"""The provider's answer to one (already validated and authorised) EDM request, at EDM level:
+
+* with a PreviewLocation → request #2 of a preview (held until the decision, see preview_flow);
+* preview required (the requester allows it and the policy asks for it) → EDM:ERR:0002 with PreviewLocation;
+* otherwise the evidence straight from the data service (TC01), none (TC02: a Success without evidence), or the
+  data service's error (no unique match → 0004, register timeout → 0005, register failure → 0008; TC03).
+
+Preview is decided under the law of the requester's Member State (SDGR Art. 14(3)(f)): ``preview_required`` is
+the node's policy hook, by default "whenever the requester allows it".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from oots.dataservice.port import DataServiceAdapter, DataServiceError, EvidenceQuery
+from oots.edm.model import QueryRequest
+from oots.provider.answers import evidence_response, exception_response
+from oots.provider.preview_flow import Answer, PreviewFlow
+
+
+def preview_when_allowed(request: QueryRequest) -> bool:
+    return request.possibility_for_preview
+
+
+class EvidenceProviderService:
+    def __init__(self, adapter: DataServiceAdapter, preview: PreviewFlow, *,
+                 clock: Callable[[], datetime], new_id: Callable[[], str], part_domain: str,
+                 preview_required: Callable[[QueryRequest], bool] = preview_when_allowed) -> None:
+        self._adapter = adapter
+        self._preview = preview
+        self._clock = clock
+        self._new_id = new_id
+        self._domain = part_domain
+        self._preview_required = preview_required
+
+    async def answer(self, request: QueryRequest) -> Answer:
+        if request.preview_location is not None:
+            return await self._preview.second_request(request)
+        if self._preview_required(request):
+            return await self._preview.first_request(request), []
+        person = request.natural_person or request.legal_person
+        assert person is not None, "a validated request names one person"
+        try:
+            documents = await self._adapter.fetch(EvidenceQuery(request.evidence_request.classification, person))
+        except DataServiceError as exc:
+            return exception_response(request, exc.edm_code, provider=self._preview.answering_as(request),
+                                      now=self._clock(),
+                                      new_id=self._new_id, detail=exc.message), []
+        return evidence_response(request, documents, provider=self._preview.answering_as(request), now=self._clock(),
+                                 new_id=self._new_id, part_domain=self._domain)
