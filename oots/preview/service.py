@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from oots.audit import AuditSink, NoAudit
 from oots.preview import machine as M
 from oots.preview.port import PreviewStore
 
@@ -22,7 +23,8 @@ class PreviewService:
     """Implements the decision port too (the preview space calls user_arrived / decide / abandon)."""
 
     def __init__(self, store: PreviewStore, *, base_url: str, clock: Clock, timing: M.Timing | None = None,
-                 poll_interval_s: float = 0.2, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 poll_interval_s: float = 0.2, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 audit: AuditSink | None = None) -> None:
         if urlsplit(base_url).scheme != "https":
             raise ValueError("the preview space base URL must be https (PreviewLocation, R-EDM-ERR-C019)")
         self._store = store
@@ -31,6 +33,13 @@ class PreviewService:
         self.timing = timing or M.Timing()
         self._poll = poll_interval_s
         self._sleep = sleep
+        self._audit = audit or NoAudit()
+
+    async def _record(self, event: str, session: M.PreviewSession, **details: object) -> None:
+        await self._audit.append(f"oots.preview.{event}", "oots-provider", None, {
+            "session": session.id, "request_id": session.request1_id, "requester": session.requester,
+            "evidence_type": session.evidence_type, "state": str(session.state), **details},
+            correlation_id=session.request1_id)
 
     def location(self, token: str) -> str:
         return f"{self._base}/{token}"
@@ -50,6 +59,7 @@ class PreviewService:
                                  requester=requester, evidence_type=evidence_type, subject=subject,
                                  now=self._clock(), timing=self.timing)
         await self._store.create(session)
+        await self._record("opened", session, deadline=session.deadline.isoformat())
         return session, self.location(token)
 
     async def _by_token(self, token: str) -> M.PreviewSession:
@@ -61,13 +71,24 @@ class PreviewService:
     # --- decision port ---------------------------------------------------------------------------------------
     async def user_arrived(self, token: str) -> M.PreviewSession:
         session = await self._by_token(token)
-        return await self._store.update(session.id, lambda s: M.user_arrives(s, token, self._clock(), self.timing))
+        try:
+            arrived = await self._store.update(session.id,
+                                               lambda s: M.user_arrives(s, token, self._clock(), self.timing))
+        except M.PreviewError as exc:
+            await self._record("refused", session, code=exc.code)
+            raise
+        await self._record("user_arrived", arrived)
+        return arrived
 
     async def decide(self, session_id: str, accepted: bool) -> M.PreviewSession:
-        return await self._store.update(session_id, lambda s: M.decide(s, accepted, self._clock()))
+        decided = await self._store.update(session_id, lambda s: M.decide(s, accepted, self._clock()))
+        await self._record("decided", decided)
+        return decided
 
     async def abandon(self, session_id: str) -> M.PreviewSession:
-        return await self._store.update(session_id, lambda s: M.abandon(s, self._clock()))
+        abandoned = await self._store.update(session_id, lambda s: M.abandon(s, self._clock()))
+        await self._record("abandoned", abandoned)
+        return abandoned
 
     # --- request #2 ------------------------------------------------------------------------------------------
     async def second_request(self, preview_location: str, request_id: str, *, subject: str | None = None
@@ -87,6 +108,7 @@ class PreviewService:
             if result is not M.Outcome.PENDING:
                 session = await self._store.update(session.id, lambda s: M.answered(M.expire(s, self._clock()),
                                                                                      self._clock()))
+                await self._record("answered", session, request2_id=request_id, outcome=str(result))
                 return session, result
             await self._sleep(min(self._poll, max((session.deadline - now).total_seconds(), 0.0)))
             refreshed = await self._store.get(session.id)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from oots.audit import AuditSink, NoAudit
 from oots.dataservice.port import DataServiceAdapter, DataServiceError, EvidenceQuery
-from oots.edm.model import QueryRequest
+from oots.edm.model import ExceptionResponse, QueryRequest
 from oots.provider.answers import evidence_response, exception_response
 from oots.provider.preview_flow import Answer, PreviewFlow
 
@@ -27,15 +28,37 @@ def preview_when_allowed(request: QueryRequest) -> bool:
 class EvidenceProviderService:
     def __init__(self, adapter: DataServiceAdapter, preview: PreviewFlow, *,
                  clock: Callable[[], datetime], new_id: Callable[[], str], part_domain: str,
-                 preview_required: Callable[[QueryRequest], bool] = preview_when_allowed) -> None:
+                 preview_required: Callable[[QueryRequest], bool] = preview_when_allowed,
+                 audit: AuditSink | None = None) -> None:
         self._adapter = adapter
         self._preview = preview
         self._clock = clock
         self._new_id = new_id
         self._domain = part_domain
         self._preview_required = preview_required
+        self._audit = audit or NoAudit()
 
     async def answer(self, request: QueryRequest) -> Answer:
+        answer = await self._answer(request)
+        await self._record(request, *answer)
+        return answer
+
+    async def _record(self, request: QueryRequest, response: object, parts: list) -> None:  # type: ignore[type-arg]
+        outcome = response.exception.code if isinstance(response, ExceptionResponse) else f"evidence:{len(parts)}"
+        requester = next((a for a in request.evidence_requesters if a.classification == "ER"),
+                         request.evidence_requesters[0])
+        person = request.natural_person
+        details = {"request_id": request.id, "requester": requester.identifier.value,
+                   "provider": request.evidence_provider.identifier.value,
+                   "evidence_type": request.evidence_request.classification, "outcome": outcome,
+                   "second_request": request.preview_location is not None}
+        subject = person.identifier.value if person is not None and person.identifier is not None else None
+        await self._audit.append("oots.request.answered", "oots-provider", subject, details, correlation_id=request.id)
+        if parts:
+            await self._audit.append("oots.evidence.released", "oots-provider", subject,
+                                     {**details, "parts": [p.content_id for p in parts]}, correlation_id=request.id)
+
+    async def _answer(self, request: QueryRequest) -> Answer:
         if request.preview_location is not None:
             return await self._preview.second_request(request)
         if self._preview_required(request):

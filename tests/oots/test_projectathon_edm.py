@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from gateway.db.engine import create_engine
 from gateway.oots_preview_store import SqlPreviewStore
@@ -54,9 +55,9 @@ async def registers(tmp_path: Path) -> AsyncIterator[SqlRegisterAdapter]:
 def provider(node: Node, registers: SqlRegisterAdapter, **kwargs: object) -> tuple[EvidenceProviderService,
                                                                                   PreviewService]:
     previews = PreviewService(SqlPreviewStore(node.engine), base_url="https://preview.gw.example.lv/p", clock=now,
-                              poll_interval_s=0.01)
+                              poll_interval_s=0.01, audit=node.audit)
     flow = PreviewFlow(previews, registers, clock=now, new_id=new_id, part_domain="gw.example.lv")
-    return EvidenceProviderService(registers, flow, clock=now, new_id=new_id,
+    return EvidenceProviderService(registers, flow, clock=now, new_id=new_id, audit=node.audit,
                                    part_domain="gw.example.lv", **kwargs), previews  # type: ignore[arg-type]
 
 
@@ -136,3 +137,12 @@ async def test_preview_accepted_or_declined(start, session, node: Node, register
     answer, parts = await asyncio.wait_for(held, 5)
     assert isinstance(exchanged(second, answer), QueryResponse)
     assert len(parts) == (1 if accept else 0)
+    async with node.engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT event, details, correlation_id FROM audit_record WHERE event LIKE 'oots.%' ORDER BY seq"))).all()
+    events = [r[0] for r in rows]
+    assert events[:2] == ["oots.preview.opened", "oots.request.answered"]
+    assert {"oots.preview.user_arrived", "oots.preview.decided", "oots.preview.answered"} <= set(events)
+    assert ("oots.evidence.released" in events) == accept
+    assert all(r[2] in (first.id, second.id) for r in rows)  # one correlation id per request
+    assert not any("Datorzin" in r[1] or "Bērziņa" in r[1] for r in rows)  # no evidence content, no MDS
