@@ -52,7 +52,7 @@ MAPPINGS = (
                     _authority("90000012869", "Office of Citizenship and Migration Affairs",
                                "Pilsonības un migrācijas lietu pārvalde"),
                     "SELECT record_id, issued_on, place_of_birth, mother, father FROM lv_birth_record "
-                    "WHERE person_key = :person_key ORDER BY record_id", "BirthRecord", NS),
+                    "WHERE person_key = :person_key ORDER BY record_id", "BirthRecord", NS, "High"),
     RegisterMapping(RESIDENCE, (Text("Declared place of residence", "EN"), Text("Deklarētā dzīvesvieta", "LV")),
                     _authority("90011524360", "Riga City Council", "Rīgas domes"),
                     "SELECT record_id, issued_on, address, municipality, nuts3 FROM lv_declared_residence "

@@ -32,6 +32,7 @@ class RegisterMapping:
     evidence_query: str
     element: str  # root element of the rendered evidence
     namespace: str
+    level_of_assurance: str = "Substantial"  # the LoA the user must have (the DSD's AuthenticationLevelOfAssurance)
 
     @property
     def conforms_to(self) -> str:
@@ -50,6 +51,10 @@ class SqlRegisterAdapter:
     @property
     def evidence_types(self) -> frozenset[str]:
         return frozenset(self._mappings)
+
+    @property
+    def required_loa(self) -> dict[str, str]:
+        return {t: m.level_of_assurance for t, m in self._mappings.items()}
 
     async def fetch(self, query: EvidenceQuery) -> list[EvidenceDocument]:
         mapping = self._mappings.get(query.evidence_type)

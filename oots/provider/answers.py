@@ -20,6 +20,7 @@ from oots.edm.model import (
     Text,
     edm_exception,
 )
+from oots.edm.versions import VERSIONS
 
 
 @dataclass(frozen=True)
@@ -77,4 +78,17 @@ def exception_response(request: QueryRequest, code: str, *, provider: Agent, now
         exception=edm_exception(code, request.version, timestamp=now, detail=detail,
                                 preview_location=preview_location, preview_description=preview_description),
         evidence_requester=_requester(request),
+    )
+
+
+def exception_for_unreadable(request_id: str | None, specification_id: str | None, code: str, *, provider: Agent,
+                             now: datetime, new_id: Callable[[], str], detail: str | None = None) -> ExceptionResponse:
+    """An exception response to a request the codec could not read: its id and version as far as they could
+    be seen (an unknown version is answered in v1.2, which every partner reads)."""
+    spec = specification_id if specification_id in VERSIONS else "oots-edm:v1.2"
+    return ExceptionResponse(
+        specification_id=spec,  # type: ignore[arg-type]
+        request_id=request_id or f"urn:uuid:{new_id()}", response_id=f"urn:uuid:{new_id()}",
+        error_provider=Agent(provider.identifier, provider.names, provider.address, "ERRP"),
+        exception=edm_exception(code, VERSIONS[spec], timestamp=now, detail=detail),  # type: ignore[index]
     )

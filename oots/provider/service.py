@@ -16,8 +16,9 @@ from datetime import datetime
 
 from oots.audit import AuditSink, NoAudit
 from oots.dataservice.port import DataServiceAdapter, DataServiceError, EvidenceQuery
-from oots.edm.model import ExceptionResponse, QueryRequest
-from oots.provider.answers import evidence_response, exception_response
+from oots.edm.model import Agent, ExceptionResponse, QueryRequest
+from oots.provider.admission import Admission, Refusal
+from oots.provider.answers import evidence_response, exception_for_unreadable, exception_response
 from oots.provider.preview_flow import Answer, PreviewFlow
 
 
@@ -37,6 +38,26 @@ class EvidenceProviderService:
         self._domain = part_domain
         self._preview_required = preview_required
         self._audit = audit or NoAudit()
+
+    async def answer_bytes(self, data: bytes, admission: Admission, *, node_agent: Agent) -> Answer:
+        """Admit an inbound request (readable, authorised, valid, LoA) and answer it; ``node_agent`` is the
+        error provider when the request cannot even be read."""
+        admitted = admission.admit(data)
+        if not isinstance(admitted, Refusal):
+            return await self.answer(admitted)
+        now = self._clock()
+        if admitted.request is None:
+            refusal = exception_for_unreadable(admitted.request_id, admitted.specification_id, admitted.code,
+                                               provider=node_agent, now=now, new_id=self._new_id,
+                                               detail=admitted.detail)
+            await self._audit.append("oots.request.refused", "oots-provider", None,
+                                     {"request_id": admitted.request_id, "outcome": admitted.code,
+                                      "detail": admitted.detail[:500]}, correlation_id=admitted.request_id)
+            return refusal, []
+        answer = exception_response(admitted.request, admitted.code, provider=self._preview.answering_as(
+            admitted.request), now=now, new_id=self._new_id, detail=admitted.detail)
+        await self._record(admitted.request, answer, [])
+        return answer, []
 
     async def answer(self, request: QueryRequest) -> Answer:
         answer = await self._answer(request)

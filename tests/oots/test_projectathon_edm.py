@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from oots.dataservice import latvian_registers as lv
 from oots.dataservice.sql_register import SqlRegisterAdapter
 from oots.edm import ExceptionResponse, QueryRequest, QueryResponse, parse_message, to_bytes
 from oots.edm.model import Identifier, NaturalPerson
+from oots.preview.machine import Timing
 from oots.preview.service import PreviewService
 from oots.provider.preview_flow import PreviewFlow
 from oots.provider.service import EvidenceProviderService
@@ -55,7 +56,8 @@ async def registers(tmp_path: Path) -> AsyncIterator[SqlRegisterAdapter]:
 def provider(node: Node, registers: SqlRegisterAdapter, **kwargs: object) -> tuple[EvidenceProviderService,
                                                                                   PreviewService]:
     previews = PreviewService(SqlPreviewStore(node.engine), base_url="https://preview.gw.example.lv/p", clock=now,
-                              poll_interval_s=0.01, audit=node.audit)
+                              poll_interval_s=0.01, audit=node.audit,
+                              timing=kwargs.pop("timing", None))  # type: ignore[arg-type]
     flow = PreviewFlow(previews, registers, clock=now, new_id=new_id, part_domain="gw.example.lv")
     return EvidenceProviderService(registers, flow, clock=now, new_id=new_id, audit=node.audit,
                                    part_domain="gw.example.lv", **kwargs), previews  # type: ignore[arg-type]
@@ -146,3 +148,35 @@ async def test_preview_accepted_or_declined(start, session, node: Node, register
     assert ("oots.evidence.released" in events) == accept
     assert all(r[2] in (first.id, second.id) for r in rows)  # one correlation id per request
     assert not any("Datorzin" in r[1] or "Bērziņa" in r[1] for r in rows)  # no evidence content, no MDS
+
+
+async def test_tc07_preview_at_two_providers(start, session, node: Node, registers) -> None:  # type: ignore[no-untyped-def]
+    cs = client(session, await start())
+    service, previews = provider(node, registers)
+    firsts = [await request_for(cs, lv.DIPLOMA, ANNA, preview=True),
+              await request_for(cs, lv.BIRTH, ANNA, preview=True, procedure="R1")]
+    assert firsts[0].evidence_provider.identifier != firsts[1].evidence_provider.identifier
+    exceptions = [(await service.answer(f))[0] for f in firsts]
+    locations = [e.exception.preview_location or "" for e in exceptions]  # type: ignore[union-attr]
+    assert len(set(locations)) == 2
+    seconds = [second_request(f, e, now=now(), new_id=new_id) for f, e in zip(firsts, exceptions, strict=True)]
+    held = [asyncio.create_task(service.answer(s)) for s in seconds]
+    for location in locations:
+        arrived = await previews.user_arrived(location.rsplit("/", 1)[1])
+        await previews.decide(arrived.id, True)
+    for second, task in zip(seconds, held, strict=True):
+        answer, parts = await asyncio.wait_for(task, 5)
+        assert isinstance(exchanged(second, answer), QueryResponse) and len(parts) == 1
+
+
+async def test_tc09_preview_expires(start, session, node: Node, registers) -> None:  # type: ignore[no-untyped-def]
+    cs = client(session, await start())
+    service, previews = provider(node, registers, timing=Timing(t2=timedelta(seconds=1), t3=timedelta(seconds=0.3)))
+    first = await request_for(cs, lv.DIPLOMA, ANNA, preview=True)
+    exception, _ = await service.answer(first)
+    location = exception.exception.preview_location or ""  # type: ignore[union-attr]
+    await previews.user_arrived(location.rsplit("/", 1)[1])  # looks, never decides
+    second = second_request(first, exception, now=now(), new_id=new_id)  # type: ignore[arg-type]
+    answer, parts = await asyncio.wait_for(service.answer(second), 5)
+    assert isinstance(exchanged(second, answer), ExceptionResponse) and parts == []
+    assert answer.exception.code == "EDM:ERR:0005"
