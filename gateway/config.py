@@ -136,6 +136,16 @@ class As4Section(_Section):
         return value
 
 
+class OotsSection(_Section):
+    # Common services (Evidence Broker, Data Service Directory): RegRep REST query base URLs, e.g.
+    # https://query.cs.acc.oots.tech.ec.europa.eu/eb. Empty: resolved by NAPTR discovery where wired.
+    eb_url: str = ""
+    dsd_url: str = ""
+    # Trust store (anchors/, crls/, policy.json) for the detached JWS signatures of their answers.
+    common_services_trust_dir: Path | None = None
+    accept_version: str = "oots-cs:v2.0"
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -149,6 +159,7 @@ class Settings(_Section):
     auth: AuthSection = AuthSection()
     pki: PkiSection = PkiSection()
     as4: As4Section = As4Section()
+    oots: OotsSection = OotsSection()
     logging: LoggingSection = LoggingSection()
 
     @property

@@ -1,0 +1,1 @@
+"""Provider side: the EDM answers built from the data service's documents and the preview outcome."""

@@ -1,0 +1,1 @@
+"""Requester side: EDM requests built from the common services' answers (pure)."""
