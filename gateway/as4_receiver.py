@@ -30,8 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from as4.model import Party, UserMessage
 from as4.payload_store import KEY_BYTES, LocalDirectoryStore, PayloadStore, StoredPayload
@@ -42,6 +41,7 @@ from gateway import correlation
 from gateway.as4_archive import INBOUND, MESSAGE, RECEIPT, Evidence, archive
 from gateway.as4_documents import message_document
 from gateway.as4_pmodes import PModeStore
+from gateway.as4_state import As4State
 from gateway.audit.keys import create_private_once
 from gateway.db.schema import as4_archive, as4_inbound
 from gateway.runtime import Node
@@ -102,6 +102,7 @@ class As4Receiver:
         self.spool_dir = node.settings.node.data_dir / "spool"
         self.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.on_accepted: list[Callable[[], None]] = []  # wake-ups for the delivery worker
+        self.state = As4State(node)  # group commit of accepted messages
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self.handle)
@@ -153,30 +154,26 @@ class As4Receiver:
         now = datetime.now(UTC)
         stamp = now.isoformat(timespec="milliseconds")
         facts = _facts(message)
-        try:
-            async with self.node.engine.begin() as conn:
-                await conn.execute(insert(as4_inbound).values(
-                    message_id=message.message_id, from_party=facts["from_party"], service=facts["service"],
-                    action=facts["action"], pmode_id=pmode.id, received_at=stamp,
-                    expires_at=(now + timedelta(seconds=pmode.duplicate_detection_window_s))
-                    .isoformat(timespec="milliseconds"),
-                    status=STATUS_DELIVERED if test else STATUS_RECEIVED, receipt=received.response_body,
-                    receipt_content_type=received.response_content_type,
-                    payload_ids=json.dumps([r.payload_id for r in records]),
-                    correlation_id=correlation.current(), client_id=None if test else pmode.backend,
-                    user_message=json.dumps(message_document(message), separators=(",", ":")),
-                    payloads=json.dumps([_payload_view(r) for r in records], separators=(",", ":")),
-                    next_delivery_at=None if test else stamp, delivered_at=stamp if test else None))
-                await archive(conn, message.message_id, INBOUND, [
-                    Evidence(MESSAGE, "application/soap+xml", received.envelope),
-                    Evidence(RECEIPT, received.response_content_type, received.response_body)],
-                    now=now, retention_days=self.node.settings.as4.archive_retention_days)
-        except IntegrityError:
-            # Another request with this MessageId committed first: keep its copy, drop ours.
+        row = dict(
+            message_id=message.message_id, from_party=facts["from_party"], service=facts["service"],
+            action=facts["action"], pmode_id=pmode.id, received_at=stamp,
+            expires_at=(now + timedelta(seconds=pmode.duplicate_detection_window_s)).isoformat(timespec="milliseconds"),
+            status=STATUS_DELIVERED if test else STATUS_RECEIVED, receipt=received.response_body,
+            receipt_content_type=received.response_content_type,
+            payload_ids=json.dumps([r.payload_id for r in records]),
+            correlation_id=correlation.current(), client_id=None if test else pmode.backend,
+            user_message=json.dumps(message_document(message), separators=(",", ":")),
+            payloads=json.dumps([_payload_view(r) for r in records], separators=(",", ":")),
+            delivery_attempts=0, next_delivery_at=None if test else stamp, delivered_at=stamp if test else None,
+            last_delivery_error=None)
+        evidence = [Evidence(MESSAGE, "application/soap+xml", received.envelope),
+                    Evidence(RECEIPT, received.response_content_type, received.response_body)]
+        if not await self.state.insert_inbound(row, evidence, now):
+            # This MessageId was stored before (or by a concurrent copy): keep that one, drop ours.
             await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in records])
             stored = await self._stored(message.message_id)
             if stored is None:
-                raise
+                raise RuntimeError(f"duplicate {message.message_id!r} vanished")
             return await self._duplicate(received, stored)
         await self._audit("as4.message.received", {
             **facts, "pmode_id": pmode.id, "payload_count": len(records), "test": test, "backend": pmode.backend,

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from as4 import codec
@@ -50,9 +50,10 @@ from as4.payload_store import PayloadStore, StoredPayload
 from as4.pipeline import build_outbound, check_response, new_message_id
 from as4.pmode import PMode, signer_resolver
 from gateway import correlation
-from gateway.as4_archive import MESSAGE, OUTBOUND, RECEIPT, Evidence, archive
+from gateway.as4_archive import MESSAGE, RECEIPT, Evidence
 from gateway.as4_documents import message_document, message_from_document, pmode_party
 from gateway.as4_pmodes import PModeStore
+from gateway.as4_state import As4State
 from gateway.db.engine import is_sqlite, writer_connection
 from gateway.db.schema import as4_inbound, as4_outbound, as4_partner_pause
 from gateway.runtime import Node
@@ -101,6 +102,7 @@ class As4Sender:
         self.payloads = payload_store
         self.http = http_session  # None: this instance only submits (the API); a worker's sends need one
         self.wake = asyncio.Event()  # set after a submit in this process: the worker claims at once
+        self.state = As4State(node)  # group commit of outbox rows and attempt outcomes
         self.timeout_s = timeout_s
         self.batch_size = batch_size
         self.concurrency = concurrency
@@ -145,14 +147,14 @@ class As4Sender:
         records = list(stored) if stored is not None else await asyncio.to_thread(
             lambda: [self.payloads.put(message_id, part) for part in payloads])
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(insert(as4_outbound).values(
-                    message_id=message_id, pmode_id=pmode.id, status=PENDING, attempts=0,
-                    next_attempt_at=_ts(now), expires_at=_ts(now + timedelta(seconds=pmode.time_to_live_s)),
-                    created_at=_ts(now), updated_at=_ts(now),
-                    payload_ids=json.dumps([r.payload_id for r in records]),
-                    user_message=json.dumps(message_document(message), separators=(",", ":")),
-                    correlation_id=correlation.current(), client_id=client_id, partner=pmode.responder.party_id))
+            await self.state.insert_outbound(dict(
+                message_id=message_id, pmode_id=pmode.id, status=PENDING, attempts=0,
+                next_attempt_at=_ts(now), expires_at=_ts(now + timedelta(seconds=pmode.time_to_live_s)),
+                created_at=_ts(now), updated_at=_ts(now),
+                payload_ids=json.dumps([r.payload_id for r in records]),
+                user_message=json.dumps(message_document(message), separators=(",", ":")),
+                correlation_id=correlation.current(), client_id=client_id, partner=pmode.responder.party_id,
+                receipt=None, receipt_content_type=None, last_error_code=None, last_error_text=None))
         except BaseException:
             await asyncio.to_thread(lambda: [self.payloads.delete(r.payload_id) for r in records])
             raise
@@ -316,14 +318,8 @@ class As4Sender:
 
     async def _finish(self, row: Any, now: datetime, attempts: int, *, evidence: Sequence[Evidence] = (),
                       **values: Any) -> None:
-        async with self.engine.begin() as conn:
-            done = await conn.execute(update(as4_outbound)
-                                      .where(as4_outbound.c.message_id == row.message_id,
-                                             as4_outbound.c.status == SENDING)
-                                      .values(attempts=attempts, updated_at=_ts(now), **values))
-            if evidence and done.rowcount == 1:
-                await archive(conn, row.message_id, OUTBOUND, evidence, now=now,
-                              retention_days=self.node.settings.as4.archive_retention_days)
+        await self.state.finish_outbound(row.message_id, SENDING, {"attempts": attempts, "updated_at": _ts(now),
+                                                                   **values}, evidence=evidence, now=now)
 
     async def _audit(self, event: str, details: dict[str, Any]) -> None:
         await self.node.audit.append(event, ACTOR, None, details)

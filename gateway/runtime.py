@@ -7,7 +7,8 @@ the tests exercise is what production runs.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -52,6 +53,8 @@ class Node:
     audit_keys: AuditKeys
     audit: AuditLog
     metrics: NodeMetrics
+    # Shutdown steps of components built on this node (their group committers), run before the audit log closes.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     async def open(
@@ -83,6 +86,9 @@ class Node:
         return cls(settings, engine, key_store, keys, audit, metrics)
 
     async def close(self) -> None:
-        """Commit queued audit records, then release the database."""
+        """Commit what components and the audit log have queued, then release the database."""
+        for close in reversed(self.closers):
+            await close()
+        self.closers.clear()
         await self.audit.close()
         await self.engine.dispose()
