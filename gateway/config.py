@@ -107,7 +107,9 @@ class As4Section(_Section):
     # Largest backend submission (all parts together) through the API.
     max_submit_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
     message_id_domain: str = Field(default="gateway.lv", pattern=r"^[A-Za-z0-9.-]+$")
-    sender_batch: int = Field(default=20, ge=1, le=1000)
+    sender_batch: int = Field(default=64, ge=1, le=1000)
+    # Messages in flight at once per sender process (each waits mostly on the partner's answer).
+    sender_concurrency: int = Field(default=32, ge=1, le=1000)
     sender_timeout_s: float = Field(default=60.0, gt=0)
     sender_poll_s: float = Field(default=1.0, gt=0)
     # Webhook pushes to backends: seconds between attempts; after the last one the message waits for pull.

@@ -42,7 +42,8 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
     async with aiohttp.ClientSession(connector=connector) as http:
         sender = As4Sender(node, PModeStore(node.engine, recheck_s=1.0), receiver.payloads, http,
                            timeout_s=settings.sender_timeout_s,
-                           batch_size=settings.sender_batch, message_id_domain=settings.message_id_domain)
+                           batch_size=settings.sender_batch, message_id_domain=settings.message_id_domain,
+                           concurrency=settings.sender_concurrency)
         delivery = DeliveryWorker(node, receiver.payloads, http)
         app[BACKEND_API_KEY].on_submitted.append(sender.wake.set)
         app[BACKEND_API_KEY].on_webhook.append(delivery.wake.set)
