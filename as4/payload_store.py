@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +100,8 @@ def _aware(moment: datetime, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _derive(key: bytes, payload_id: str, info: bytes) -> bytes:
+def derive_key(key: bytes, payload_id: str, info: bytes) -> bytes:
+    """A payload's own key (HKDF-SHA256 of the store key, salted with the payload id): shared by stores."""
     return HKDF(hashes.SHA256(), KEY_BYTES, salt=payload_id.encode("ascii"), info=info).derive(key)
 
 
@@ -148,7 +149,7 @@ class LocalDirectoryStore:
 
     def put(self, message_id: str, part: Part) -> StoredPayload:
         stored_at = _aware(self._clock(), "clock()")
-        payload_id = f"{stored_at:%Y%m%d}-{secrets.token_hex(16)}"
+        payload_id = new_payload_id(stored_at)
         final = self._path(payload_id)
         self._make_private_dir(final.parent)
         temporary = final.with_name(f".{payload_id}.tmp")
@@ -166,14 +167,12 @@ class LocalDirectoryStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(MAGIC)
-                for piece in encrypt_stream(_derive(self._key, payload_id, _PAYLOAD_INFO), hashed()):
+                for piece in encrypt_stream(derive_key(self._key, payload_id, _PAYLOAD_INFO), hashed()):
                     out.write(piece)
                 record = StoredPayload(
                     payload_id, message_id, part.content_id, part.content_type, size, digest.hexdigest(), stored_at
                 )
-                metadata = b"".join(
-                    encrypt_stream(_derive(self._key, payload_id, _METADATA_INFO), [self._encode(record, part)])
-                )
+                metadata = seal_metadata(self._key, record, part.extra_headers)
                 out.write(metadata + _LENGTH.pack(len(metadata)) + END)
                 out.flush()
                 os.fsync(out.fileno())
@@ -194,7 +193,7 @@ class LocalDirectoryStore:
             record, headers, body_end = self._read_metadata(handle, payload_id)
             try:
                 spooled = decrypt_stream(
-                    _derive(self._key, payload_id, _PAYLOAD_INFO),
+                    derive_key(self._key, payload_id, _PAYLOAD_INFO),
                     _read_range(handle, len(MAGIC), body_end),
                     spool_dir=self._spool_dir,
                 )
@@ -203,7 +202,7 @@ class LocalDirectoryStore:
         if spooled.size != record.size or not secrets.compare_digest(spooled.sha256, record.sha256):
             spooled.close()
             raise PayloadStoreError(PAYLOAD_CORRUPT, f"payload {payload_id} does not match its SHA-256")
-        return _spooled_part(record, headers, spooled)
+        return spooled_part(record, headers, spooled)
 
     def delete(self, payload_id: str) -> None:
         path = self._path(payload_id)
@@ -270,24 +269,6 @@ class LocalDirectoryStore:
                 continue
             os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
 
-    @staticmethod
-    def _encode(record: StoredPayload, part: Part) -> bytes:
-        return json.dumps(
-            {
-                "v": 1,
-                "payload_id": record.payload_id,
-                "message_id": record.message_id,
-                "content_id": record.content_id,
-                "content_type": record.content_type,
-                "headers": dict(part.extra_headers),
-                "size": record.size,
-                "sha256": record.sha256,
-                "stored_at": record.stored_at.isoformat(),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode("utf-8")
-
     def _read_metadata(self, handle: BinaryIO, payload_id: str) -> tuple[StoredPayload, dict[str, str], int]:
         """The authenticated metadata, and where the payload ciphertext ends."""
         corrupt = PayloadStoreError(PAYLOAD_CORRUPT, f"payload {payload_id} metadata failed authentication")
@@ -304,23 +285,7 @@ class LocalDirectoryStore:
         if fixed[_LENGTH.size:] != END or length > MAX_METADATA or body_end < len(MAGIC):
             raise corrupt
         handle.seek(body_end)
-        try:
-            with decrypt_stream(_derive(self._key, payload_id, _METADATA_INFO), [handle.read(length)]) as plain:
-                fields = json.loads(plain.read_all())
-            record = StoredPayload(
-                fields["payload_id"],
-                fields["message_id"],
-                fields["content_id"],
-                fields["content_type"],
-                int(fields["size"]),
-                fields["sha256"],
-                datetime.fromisoformat(fields["stored_at"]),
-            )
-            headers = {str(name): str(value) for name, value in fields["headers"].items()}
-        except (GcmAuthenticationError, ValueError, KeyError, TypeError, AttributeError):
-            raise corrupt from None
-        if record.payload_id != payload_id:
-            raise corrupt
+        record, headers = open_metadata(self._key, payload_id, handle.read(length))
         return record, headers, body_end
 
     def _records(self, before: datetime | None = None) -> Iterator[StoredPayload]:
@@ -345,7 +310,46 @@ class LocalDirectoryStore:
                 yield record
 
 
-def _spooled_part(record: StoredPayload, headers: dict[str, str], spooled: Spooled) -> Part:
+PAYLOAD_INFO = _PAYLOAD_INFO
+
+
+def seal_metadata(store_key: bytes, record: StoredPayload, headers: Mapping[str, str]) -> bytes:
+    """A payload's metadata, encrypted under its own key (content ids and headers can name people)."""
+    plain = json.dumps(
+        {"v": 1, "payload_id": record.payload_id, "message_id": record.message_id, "content_id": record.content_id,
+         "content_type": record.content_type, "headers": dict(headers), "size": record.size, "sha256": record.sha256,
+         "stored_at": record.stored_at.isoformat()},
+        sort_keys=True, separators=(",", ":"),
+    ).encode("utf-8")
+    return b"".join(encrypt_stream(derive_key(store_key, record.payload_id, _METADATA_INFO), [plain]))
+
+
+def open_metadata(store_key: bytes, payload_id: str, sealed: bytes) -> tuple[StoredPayload, dict[str, str]]:
+    """The authenticated record and MIME headers, or PAYLOAD_CORRUPT (also when sealed for another payload)."""
+    corrupt = PayloadStoreError(PAYLOAD_CORRUPT, f"payload {payload_id} metadata failed authentication")
+    try:
+        with decrypt_stream(derive_key(store_key, payload_id, _METADATA_INFO), [sealed]) as plain:
+            fields = json.loads(plain.read_all())
+        record = StoredPayload(fields["payload_id"], fields["message_id"], fields["content_id"],
+                               fields["content_type"], int(fields["size"]), fields["sha256"],
+                               datetime.fromisoformat(fields["stored_at"]))
+        headers = {str(name): str(value) for name, value in fields["headers"].items()}
+    except (GcmAuthenticationError, ValueError, KeyError, TypeError, AttributeError):
+        raise corrupt from None
+    if record.payload_id != payload_id:
+        raise corrupt
+    return record, headers
+
+
+def new_payload_id(stored_at: datetime) -> str:
+    return f"{stored_at:%Y%m%d}-{secrets.token_hex(16)}"
+
+
+def is_payload_id(payload_id: object) -> bool:
+    return isinstance(payload_id, str) and _ID.fullmatch(payload_id) is not None
+
+
+def spooled_part(record: StoredPayload, headers: dict[str, str], spooled: Spooled) -> Part:
     """A Part over verified plaintext; the spool goes when the Part does. ``chunks()`` may be called again,
     but not by two readers at once (they share one file position)."""
 
@@ -356,11 +360,19 @@ def _spooled_part(record: StoredPayload, headers: dict[str, str], spooled: Spool
 
 
 __all__ = [
+    "KEY_BYTES",
     "PAYLOAD_CORRUPT",
     "PAYLOAD_ID_INVALID",
+    "PAYLOAD_INFO",
     "PAYLOAD_NOT_FOUND",
     "LocalDirectoryStore",
     "PayloadStore",
     "PayloadStoreError",
     "StoredPayload",
+    "derive_key",
+    "is_payload_id",
+    "new_payload_id",
+    "open_metadata",
+    "seal_metadata",
+    "spooled_part",
 ]

@@ -11,7 +11,9 @@ theirs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,8 @@ from gateway.as4_documents import pmode_party
 from gateway.as4_sender import As4Sender
 from gateway.db.schema import as4_inbound, as4_partner_pause
 from gateway.runtime import Node
+
+log = logging.getLogger("gateway.as4_ops")
 
 
 class OperatorRefused(Exception):
@@ -129,14 +133,8 @@ async def housekeeping(node: Node, payloads: PayloadStore, *, now: datetime | No
             await conn.execute(delete(as4_inbound).where(
                 as4_inbound.c.message_id.in_([row.message_id for row in expired]),
                 as4_inbound.c.status == "delivered"))
-    removed = 0
-    for row in expired:  # normally deleted at delivery already; a kept copy (retention) goes with its row
-        for payload_id in json.loads(row.payload_ids):
-            try:
-                payloads.delete(payload_id)
-                removed += 1
-            except Exception:
-                pass
+    # Normally deleted at delivery already; a kept copy (retention) goes with its row.
+    removed = await asyncio.to_thread(_delete_payloads, payloads, [json.loads(row.payload_ids) for row in expired])
     retention = timedelta(seconds=node.settings.as4.payload_retention_s)
     removed += await _purge_retained(node, payloads, now - retention)
     archived = await purge_archive(node.engine, now)
@@ -158,12 +156,17 @@ async def _purge_retained(node: Node, payloads: PayloadStore, before: datetime) 
         for row in rows:
             await conn.execute(update(as4_inbound).where(as4_inbound.c.message_id == row.message_id)
                                .values(payload_ids="[]"))
+    return await asyncio.to_thread(_delete_payloads, payloads, [json.loads(row.payload_ids) for row in rows])
+
+
+def _delete_payloads(payloads: PayloadStore, groups: list[list[str]]) -> int:
+    """Blocking (the store may be the database): run in a worker thread."""
     count = 0
-    for row in rows:
-        for payload_id in json.loads(row.payload_ids):
+    for payload_ids in groups:
+        for payload_id in payload_ids:
             try:
                 payloads.delete(payload_id)
                 count += 1
             except Exception:
-                pass
+                log.warning("payload %s could not be deleted; a later purge retries", payload_id)
     return count

@@ -56,11 +56,19 @@ SMALL_BODY = 1024 * 1024  # bodies up to this size (with a Content-Length) are r
 STATUS_DELIVERED = "delivered"  # the backend acknowledged it (test messages start here: nothing to deliver)
 
 
-def open_payload_store(node: Node) -> LocalDirectoryStore:
-    """The node's local payload store; its 32-byte at-rest key is made once under the keys dir (0600)."""
+def open_payload_store(node: Node) -> PayloadStore:
+    """The node's payload store (``as4.payload_store``); its 32-byte at-rest key is made once under the keys dir
+    (0600). Hosts sharing a database store must share that key file. The database store must be opened on the
+    event loop it will use (it runs its queries there)."""
     settings = node.settings
     key_file = settings.keys_dir / PAYLOAD_KEY_FILE
     create_private_once(key_file, secrets.token_bytes(KEY_BYTES))
+    if settings.as4.payload_store == "database":
+        from gateway.as4_db_payload_store import DatabasePayloadStore
+
+        spool = settings.node.data_dir / "spool"
+        spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return DatabasePayloadStore(node.engine, key_file.read_bytes(), asyncio.get_running_loop(), spool_dir=spool)
     return LocalDirectoryStore(settings.node.data_dir / "payloads", key_file.read_bytes())
 
 

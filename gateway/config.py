@@ -115,6 +115,9 @@ class As4Section(_Section):
     # Webhook pushes to backends: seconds between attempts; after the last one the message waits for pull.
     delivery_retry_s: list[float] = Field(default_factory=lambda: [5.0, 30.0, 120.0, 600.0, 3600.0])
     delivery_timeout_s: float = Field(default=60.0, gt=0)
+    # Where payloads live: "directory" (<data_dir>/payloads, one host) or "database" (shared by every host
+    # serving the node through its PostgreSQL database).
+    payload_store: Literal["directory", "database"] = "directory"
     # Payloads stay this long after the backend acknowledged them (0: deleted at the acknowledgement).
     payload_retention_s: int = Field(default=0, ge=0)
     # Signed messages and receipts kept for non-repudiation.

@@ -207,3 +207,25 @@ as4_archive = Table(
     Index("ix_as4_archive_message_id", "message_id"),
     Index("ix_as4_archive_expires_at", "expires_at"),
 )
+
+# The payload store in the database (gateway/as4_db_payload_store.py), for nodes served by several hosts: the
+# encrypted metadata per payload, and its ciphertext in 1 MiB chunks (the payload row is written last).
+as4_payload = Table(
+    "as4_payload",
+    metadata,
+    Column("payload_id", String(48), primary_key=True),
+    Column("message_id", String(512), nullable=False),
+    Column("stored_at", String(32), nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("meta", LargeBinary, nullable=False),
+    Index("ix_as4_payload_message_id", "message_id"),
+    Index("ix_as4_payload_stored_at", "stored_at"),
+)
+
+as4_payload_chunk = Table(
+    "as4_payload_chunk",
+    metadata,
+    Column("payload_id", String(48), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
