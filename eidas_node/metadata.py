@@ -262,3 +262,41 @@ class MetadataCache:
 
     def countries(self) -> list[str]:
         return sorted(self._entries)
+
+
+@dataclass(frozen=True)
+class SpMetadata:
+    entity_id: str
+    acs_url: str
+    country: str | None
+    signing_certificates: tuple[x509.Certificate, ...]
+    encryption_certificates: tuple[x509.Certificate, ...]
+    valid_until: datetime
+
+
+def parse_sp_metadata(data: bytes, *, anchors: Sequence[x509.Certificate], now: datetime,
+                      policy: AlgorithmPolicy = EIDAS_1_3) -> SpMetadata:
+    """A connector's (or portal's) SP metadata, verified the same way as proxy-service metadata."""
+    try:
+        root = parse_xml(data).getroot()
+    except XmlRefused as exc:
+        raise EidasError("EIDAS_METADATA_MALFORMED", f"{exc.code}: {exc.message}") from None
+    signatures = root.findall(q(dsns.DS, "Signature"))
+    if root.tag != q(MD, "EntityDescriptor") or len(signatures) != 1:
+        raise EidasError("EIDAS_METADATA_UNSIGNED", "expected a signed md:EntityDescriptor")
+    try:
+        verified = verify(signatures[0], anchored_resolver(anchors, now), policy)
+    except (SignatureError, KeyResolutionError, AlgorithmRefused) as exc:
+        raise EidasError("EIDAS_METADATA_SIGNATURE", f"{getattr(exc, 'code', '')}: {exc}") from None
+    if verified.elements != (root,):
+        raise EidasError("EIDAS_METADATA_SIGNATURE", "the signature does not cover the EntityDescriptor")
+    valid_until = parse_saml_time(root.get("validUntil"), "validUntil")
+    if valid_until <= now:
+        raise EidasError("EIDAS_METADATA_EXPIRED", f"metadata expired at {saml_time(valid_until)}")
+    sp = root.find(q(MD, "SPSSODescriptor"))
+    acs = sp.find(q(MD, "AssertionConsumerService")) if sp is not None else None
+    if sp is None or acs is None:
+        raise EidasError("EIDAS_METADATA_MALFORMED", "no SPSSODescriptor with an AssertionConsumerService")
+    return SpMetadata(root.get("entityID", ""), acs.get("Location", ""),
+                      sp.findtext(f"{q(MD, 'Extensions')}/{q(EIDAS, 'NodeCountry')}"),
+                      _certificates(sp, "signing"), _certificates(sp, "encryption"), valid_until)
