@@ -128,11 +128,12 @@ def _register_subcommands() -> None:
     from gateway.cli.as4_cmd import as4_group
     from gateway.cli.audit_cmd import audit
     from gateway.cli.clients_cmd import clients
+    from gateway.cli.eidas_cmd import eidas
     from gateway.cli.pki_cmd import pki
     from gateway.cli.pmode_cmd import pmode
     from gateway.cli.xml_cmd import xml
 
-    for group in (as4_group, audit, clients, pki, pmode, xml):
+    for group in (as4_group, audit, clients, eidas, pki, pmode, xml):
         cli.add_command(group)
 
 
