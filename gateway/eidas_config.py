@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _LOAS = Literal["low", "substantial", "high"]
 
@@ -47,6 +47,14 @@ class EidasSection(_Section):
     portals: dict[str, EidasPortal] = {}
     # Development: run the foreign proxy-service simulator inside the node for these country codes.
     simulator_countries: list[str] = []
+    # Development: run the demo portal inside the node too (its URL is logged at start).
+    demo_portal: bool = False
+
+    @field_validator("simulator_countries", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        # From the environment: GATEWAY_EIDAS__SIMULATOR_COUNTRIES=DE,EE,LT
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @property
     def entity_id(self) -> str:

@@ -6,7 +6,9 @@ that sent the request). ``take`` and ``add_once`` are single statements, so exac
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +31,15 @@ eidas_replay = Table(
     metadata,
     Column("key", String(512), primary_key=True),
     Column("expires_at", String(32), nullable=False),
+)
+
+
+eidas_session = Table(
+    "eidas_session",
+    metadata,
+    Column("session_id", String(128), primary_key=True),
+    Column("expires_at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
 )
 
 
@@ -77,3 +88,29 @@ class DbReplayCache:
         except IntegrityError:  # the primary key says someone (any process) recorded it first
             return False
         return True
+
+
+class DbSessions:
+    """The national side's login sessions (which portal asked, its request ID and RelayState), by random id."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def put(self, session_id: str, body: dict[str, Any], expires_at: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(eidas_session).values(session_id=session_id, expires_at=_ts(expires_at),
+                                                            body=json.dumps(body, sort_keys=True)))
+
+    async def get(self, session_id: str, now: datetime) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(eidas_session.c.body, eidas_session.c.expires_at)
+                                      .where(eidas_session.c.session_id == session_id))).first()
+        if row is None or row.expires_at <= _ts(now):
+            return None
+        return json.loads(row.body)
+
+    async def take(self, session_id: str) -> dict[str, Any] | None:
+        async with self.engine.begin() as conn:
+            body = (await conn.execute(delete(eidas_session).where(eidas_session.c.session_id == session_id)
+                                       .returning(eidas_session.c.body))).scalar()
+        return json.loads(body) if body else None

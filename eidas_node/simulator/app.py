@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from aiohttp import web
 from cryptography import x509
 
+from eidas_node.inbound import ReceivedRequest, read_post, read_redirect
 from eidas_node.metadata import SpMetadata, build_idp_metadata, parse_sp_metadata
 from eidas_node.request import post_binding
 from eidas_node.saml import LOA_HIGH, LOA_LOW, LOA_SUBSTANTIAL, STATUS_REQUEST_DENIED, EidasError
 from eidas_node.simulator.keys import KeyPair, make_key
-from eidas_node.simulator.requests import ReceivedRequest, read_post, read_redirect
 from eidas_node.simulator.responses import NO_FAULTS, Faults, ProxyService, RequestInfo, TestUser, build_response
 from eidas_node.simulator.users import default_users
 
@@ -138,7 +138,8 @@ class Simulator:
         faults = country.faults
         if form.get("action") == "cancel":
             faults, user = Faults(status=STATUS_REQUEST_DENIED), None
-        info = RequestInfo(login.request.request_id, login.request.acs_url, self.sp.entity_id, login.request.loa)
+        info = RequestInfo(login.request.request_id, login.request.acs_url, self.sp.entity_id,
+                           login.request.loa or LOA_LOW)
         recipient = self.sp.encryption_certificates[0]
         data = build_response(country.service(), info, user, recipient, self.clock(), faults)
         self.issued.append(data)
@@ -155,7 +156,7 @@ def _login_page(country: SimulatedCountry, login_id: str, received: ReceivedRequ
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>eID {country.code} (simulator)</title>'
         '</head><body><main><h1>Simulated eID of ' + country.code + '</h1>'
-        f"<p>Requested level of assurance: {html.escape(received.loa)}</p>"
+        f"<p>Requested level of assurance: {html.escape(received.loa or '-')}</p>"
         f'<form method="post" action="login"><input type="hidden" name="login" value="{login_id}">'
         f'<fieldset><legend>Test user</legend>{options}</fieldset>'
         '<button type="submit" name="action" value="login" id="login">Log in</button> '

@@ -201,13 +201,18 @@ def _status(parent: etree._Element, second_level: str | None) -> None:
         else "Authentication failed")
 
 
-def _encrypt(assertion: etree._Element, holder: etree._Element, recipient: x509.Certificate,
+def _encrypt(assertions: list[etree._Element], holder: etree._Element, recipient: x509.Certificate,
              idp: ProxyService, faults: Faults) -> None:
+    """One assertion is encrypted as an Element; several (a wrapping attack) together as the holder's Content."""
     policy = idp.policy
     algorithm, cek = new_cek(policy)
     key = encrypted_key(cek, recipient, x509_data([recipient]), policy)
-    holder.append(assertion)
-    encrypted = encrypt_element(assertion, cek, algorithm, key_info=key)
+    for assertion in assertions:
+        holder.append(assertion)
+    if len(assertions) == 1:
+        encrypted = encrypt_element(assertions[0], cek, algorithm, key_info=key)
+    else:
+        encrypted = encrypt_element(holder, cek, algorithm, content=True, key_info=key)
     if faults.data_encryption:
         encrypted.find(q(XENC, "EncryptionMethod")).set("Algorithm", faults.data_encryption)
     if faults.key_transport:
@@ -234,16 +239,17 @@ def build_response(idp: ProxyService, request: RequestInfo, user: TestUser | Non
         assertion = build_assertion(idp, request, user, now, faults, issuer=faults.assertion_issuer)
         if not faults.unsigned_assertion:
             _sign(assertion, idp, faults)
+        assertions = [assertion]
         if faults.assertion_xsw:
             holder = etree.Element(q(SAML, "EncryptedAssertion"))
             holder.append(assertion)
-            assertion = wrap(assertion, faults.assertion_xsw, _tamper)
-            holder.remove(assertion)
+            wrap(assertion, faults.assertion_xsw, _tamper)
+            assertions = list(holder)  # the evil assertion, and for variant 3 the original beside it
         if faults.inject_plain_assertion:
             plain = build_assertion(idp, replace(request), user, now, faults)
             plain.find(f"{q(SAML, 'Subject')}/{q(SAML, 'NameID')}").text = "XX/LV/attacker"
             response.append(plain)
-        _encrypt(assertion, etree.SubElement(response, q(SAML, "EncryptedAssertion")), recipient, idp, faults)
+        _encrypt(assertions, etree.SubElement(response, q(SAML, "EncryptedAssertion")), recipient, idp, faults)
     if not faults.unsigned_response:
         _sign(response, idp, faults)
     if faults.response_xsw:

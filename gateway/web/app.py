@@ -112,4 +112,7 @@ def build_app(node: Node) -> web.Application:
     if node.key_store is not None:  # AS4 in needs our keys; partners authenticate by signature, not /api/ auth
         from gateway.as4_receiver import add_as4_receiver
         add_as4_receiver(app, node)
+    if node.settings.eidas.enabled and node.key_store is not None:
+        from gateway.eidas_dev import add_eidas
+        add_eidas(app, node)
     return app

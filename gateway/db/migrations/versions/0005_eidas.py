@@ -1,4 +1,5 @@
-"""eIDAS connector: pending AuthnRequests, assertion replay cache, person register and its links.
+"""eIDAS connector: pending AuthnRequests, assertion replay cache, national (portal) sessions, person register
+and its eIDAS identifier links.
 
 Revision ID: 0005_eidas
 Revises: 0004
@@ -30,6 +31,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_eidas_replay_expires_at", "eidas_replay", ["expires_at"])
     op.create_table(
+        "eidas_session",
+        sa.Column("session_id", sa.String(128), nullable=False),
+        sa.Column("expires_at", sa.String(32), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("session_id", name="pk_eidas_session"),
+    )
+    op.create_table(
         "person_register",
         sa.Column("national_id", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
@@ -56,6 +64,7 @@ def downgrade() -> None:
     op.drop_table("person_eidas_link")
     op.drop_index("ix_person_register_match", table_name="person_register")
     op.drop_table("person_register")
+    op.drop_table("eidas_session")
     op.drop_index("ix_eidas_replay_expires_at", table_name="eidas_replay")
     op.drop_table("eidas_replay")
     op.drop_table("eidas_pending_request")

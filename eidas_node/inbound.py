@@ -1,14 +1,17 @@
-"""The proxy-service side of an AuthnRequest (sans-IO): read either binding, check the SP's signature."""
+"""Receiving an AuthnRequest (sans-IO), as an IdP does: read either binding, check the SP's signature against
+its registered metadata, and take the ACS from that metadata, never from the request. Used by the national
+IdP toward Latvian portals and by the proxy-service simulator."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from eidas_node.metadata import SpMetadata
 from eidas_node.request import inflate
-from eidas_node.saml import EIDAS, LOA_LOW, SAML, SAMLP, STATUS_REQUESTER, EidasError, q
+from eidas_node.saml import EIDAS, SAML, SAMLP, STATUS_REQUESTER, EidasError, q
 from pki import primitives
 from pki.xml import ns as dsns
 from pki.xml.algorithms import EIDAS_1_3, AlgorithmPolicy, AlgorithmRefused
@@ -23,7 +26,7 @@ class ReceivedRequest:
     request_id: str
     issuer: str
     acs_url: str  # from the SP's metadata, never from the request
-    loa: str
+    loa: str | None  # None when the SP asked for no AuthnContext
     requested: tuple[tuple[str, bool], ...]
 
 
@@ -31,12 +34,16 @@ def _refuse(code: str, message: str) -> EidasError:
     return EidasError(code, message, status=STATUS_REQUESTER)
 
 
-def read_post(saml_request: str, sp: SpMetadata, policy: AlgorithmPolicy = EIDAS_1_3) -> ReceivedRequest:
+def read_post(saml_request: str, sp: SpMetadata | Callable[[str], SpMetadata],
+              policy: AlgorithmPolicy = EIDAS_1_3) -> ReceivedRequest:
+    """``sp`` is the one registered SP, or a lookup by the request's Issuer (raising EidasError if unknown)."""
     try:
         xml = base64.b64decode(saml_request, validate=True)
         root = parse_xml(xml).getroot()
     except (ValueError, XmlRefused) as exc:
         raise _refuse("EIDAS_REQUEST_MALFORMED", str(exc)) from None
+    if callable(sp):
+        sp = sp((root.findtext(q(SAML, "Issuer")) or "").strip())
     signature = root.find(q(dsns.DS, "Signature"))
     if signature is None:
         raise _refuse("EIDAS_REQUEST_UNSIGNED", "eIDAS AuthnRequests must be signed")
@@ -79,7 +86,7 @@ def _read(root, sp: SpMetadata) -> ReceivedRequest:  # type: ignore[no-untyped-d
     asked_acs = root.get("AssertionConsumerServiceURL")
     if asked_acs is not None and asked_acs != sp.acs_url:
         raise _refuse("EIDAS_REQUEST_ACS", "AssertionConsumerServiceURL differs from the SP's metadata")
-    loa = root.findtext(f"{q(SAMLP, 'RequestedAuthnContext')}/{q(SAML, 'AuthnContextClassRef')}") or LOA_LOW
+    loa = root.findtext(f"{q(SAMLP, 'RequestedAuthnContext')}/{q(SAML, 'AuthnContextClassRef')}")
     requested = tuple((r.get("Name", ""), r.get("isRequired") == "true")
                       for r in root.iter(q(EIDAS, "RequestedAttribute")))
-    return ReceivedRequest(root.get("ID", ""), issuer, sp.acs_url, loa.strip(), requested)
+    return ReceivedRequest(root.get("ID", ""), issuer, sp.acs_url, loa.strip() if loa else None, requested)
