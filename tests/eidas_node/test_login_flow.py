@@ -97,7 +97,7 @@ async def test_cancel_gives_clear_page_and_portal_status(tmp_path: Path, db_url:
 async def test_broken_response_refused_with_code(tmp_path: Path, db_url: str) -> None:
     async with login_stack(tmp_path, db_url, countries=("DE",)) as stack:
         stack.simulator.countries["DE"].faults = Faults(assertion_xsw=3)
-        page, url = await run_login(stack, "DE", "erika")
+        page, _ = await run_login(stack, "DE", "erika")
         assert 'id="error-code">EIDAS_' in page and "national-id" not in page
         assert "eidas.login.failed" in await _events(stack)
 
