@@ -86,6 +86,7 @@ class Faults:
     name_id_comment: bool = False  # NameID "alice<!---->.evil" split by a comment
     omit_attribute: str | None = None
     sign_with: Signer | None = None  # a key the metadata does not list
+    untyped_values: bool = False  # xs:string values instead of the eIDAS types (pysaml2 cannot read those)
 
 
 NO_FAULTS = Faults()
@@ -184,7 +185,7 @@ def build_assertion(idp: ProxyService, request: RequestInfo, user: TestUser, now
         values[attrs.LEGAL_NAME] = user.legal_name or ""
     for name, value in values.items():
         if name != faults.omit_attribute:
-            _attribute(statement, name, value)
+            _attribute(statement, name, value, typed=not faults.untyped_values)
     return assertion
 
 
