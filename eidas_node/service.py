@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from lxml import etree
+
 from eidas_node.checks import ResponseReport
 from eidas_node.metadata import IdpMetadata
 from eidas_node.response import ResponseChecker
@@ -17,9 +19,18 @@ from pki.xml.parser import XmlRefused, parse_xml
 def lookup_keys(data: bytes) -> tuple[str | None, str | None]:
     """Issuer and InResponseTo, unverified: used only as keys to find the metadata and the pending request;
     the checker then compares the verified values with what was found."""
+    return _lookup(_parse(data))
+
+
+def _parse(data: bytes) -> etree._Element | None:
     try:
-        root = parse_xml(data).getroot()
+        return parse_xml(data).getroot()
     except XmlRefused:
+        return None
+
+
+def _lookup(root: etree._Element | None) -> tuple[str | None, str | None]:
+    if root is None:
         return None, None
     issuer = root.find(q(SAML, "Issuer"))
     return (issuer.text or "").strip() if issuer is not None else None, root.get("InResponseTo")
@@ -28,7 +39,8 @@ def lookup_keys(data: bytes) -> tuple[str | None, str | None]:
 async def check_response(checker: ResponseChecker, data: bytes, *, metadata_for: Callable[[str], IdpMetadata],
                          metadata_by_issuer: Callable[[str], IdpMetadata], pending: PendingRequests,
                          replay: ReplayCache, now: datetime) -> tuple[ResponseReport, PendingRequest | None]:
-    issuer, in_response_to = lookup_keys(data)
+    root = _parse(data)
+    issuer, in_response_to = _lookup(root)
     request = await pending.get(in_response_to) if in_response_to else None
     try:
         # The metadata of the country we asked, when we asked; only otherwise the one the response names.
@@ -37,7 +49,9 @@ async def check_response(checker: ResponseChecker, data: bytes, *, metadata_for:
         report = ResponseReport()
         report.failed("response.issuer", exc.code, exc.message)
         return report, None
-    report = checker.check(data, metadata=metadata, pending=request, now=now)
+    # The parsed tree is handed on (one parse, not two); an unparsable message is re-parsed by the checker,
+    # which reports the parser's refusal by name.
+    report = checker.check(data if root is None else root, metadata=metadata, pending=request, now=now)
     if not report.ok:
         return report, request
     assert report.assertion_id is not None and report.assertion_expires is not None
