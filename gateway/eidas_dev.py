@@ -11,7 +11,9 @@ from aiohttp import web
 
 from eidas_node.demo_portal import DemoPortal
 from eidas_node.metadata import parse_sp_metadata
+from eidas_node.saml import EidasError
 from eidas_node.simulator.app import Simulator
+from gateway.config import ConfigError
 from gateway.eidas_connector import Connector, CountryTrust
 from gateway.eidas_web import add_eidas_routes
 from gateway.runtime import Node
@@ -37,7 +39,10 @@ class _PortalServer:
 
 
 def add_eidas(app: web.Application, node: Node) -> Connector:
-    connector = Connector.create(node)
+    try:
+        connector = Connector.create(node)
+    except EidasError as exc:  # no schemas, no keys, a portal's metadata refused: the node must not start
+        raise ConfigError("eidas", f"{exc.code}: {exc.message}") from None
     add_eidas_routes(app, connector)
     eidas = node.settings.eidas
     if eidas.simulator_countries or eidas.demo_portal:
