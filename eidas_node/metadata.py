@@ -246,6 +246,9 @@ class MetadataCache:
         entry = self._entries.get(country)
         return entry is None or now - entry[1] >= self.refresh_every or entry[0].valid_until <= now
 
+    def has(self, country: str) -> bool:
+        return country in self._entries
+
     def get(self, country: str, now: datetime) -> IdpMetadata:
         entry = self._entries.get(country)
         if entry is None:

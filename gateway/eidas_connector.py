@@ -125,6 +125,9 @@ class Connector:
                 self.cache.put(parse_idp_metadata(data, anchors=trust.anchors, country=code, now=now), now)
             except (aiohttp.ClientError, TimeoutError, EidasError) as exc:
                 log.warning("metadata refresh for %s failed: %s", code, exc)
+                if not self.cache.has(code):  # nothing to fall back on: say why
+                    raise exc if isinstance(exc, EidasError) else EidasError(
+                        "EIDAS_METADATA_UNAVAILABLE", f"metadata of {code} could not be fetched: {exc}") from None
         return self.cache.get(code, now)
 
     def cached(self, code: str, now: datetime) -> IdpMetadata:
