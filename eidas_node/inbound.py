@@ -56,12 +56,20 @@ def read_post(saml_request: str, sp: SpMetadata | Callable[[str], SpMetadata],
     return _read(root, sp)
 
 
-def read_redirect(query: str, sp: SpMetadata, policy: AlgorithmPolicy = EIDAS_1_3) -> ReceivedRequest:
-    """The signature covers the raw query string parts exactly as sent (bindings §3.4.4.1)."""
+def read_redirect(query: str, sp: SpMetadata | Callable[[str], SpMetadata],
+                  policy: AlgorithmPolicy = EIDAS_1_3) -> ReceivedRequest:
+    """The signature covers the raw query string parts exactly as sent (bindings §3.4.4.1). The message is
+    inflated (capped) and parsed (hardened) first only to learn which SP's metadata to verify against."""
     raw = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
     values = dict(parse_qsl(query))
     if "Signature" not in values or "SigAlg" not in values:
         raise _refuse("EIDAS_REQUEST_UNSIGNED", "eIDAS AuthnRequests must be signed")
+    try:
+        root = parse_xml(inflate(values.get("SAMLRequest", ""))).getroot()
+    except XmlRefused as exc:
+        raise _refuse("EIDAS_REQUEST_MALFORMED", str(exc)) from None
+    if callable(sp):
+        sp = sp((root.findtext(q(SAML, "Issuer")) or "").strip())
     signed = "&".join(f"{k}={raw[k]}" for k in ("SAMLRequest", "RelayState", "SigAlg") if k in raw).encode()
     try:
         algorithm = policy.check_signature(values["SigAlg"])
@@ -70,10 +78,6 @@ def read_redirect(query: str, sp: SpMetadata, policy: AlgorithmPolicy = EIDAS_1_
         raise _refuse("EIDAS_REQUEST_SIGNATURE", str(exc)) from None
     if not any(primitives.verify(c.public_key(), signature, signed, algorithm) for c in sp.signing_certificates):
         raise _refuse("EIDAS_REQUEST_SIGNATURE", "the query-string signature does not verify")
-    try:
-        root = parse_xml(inflate(values["SAMLRequest"])).getroot()
-    except XmlRefused as exc:
-        raise _refuse("EIDAS_REQUEST_MALFORMED", str(exc)) from None
     return _read(root, sp)
 
 

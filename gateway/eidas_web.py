@@ -23,7 +23,7 @@ import jinja2
 from aiohttp import web
 
 from eidas_node import attributes as attrs
-from eidas_node.inbound import read_post
+from eidas_node.inbound import read_post, read_redirect
 from eidas_node.mapping import MappingRefused
 from eidas_node.national import portal_error, portal_response
 from eidas_node.request import AuthnRequestSpec, RequestedAttribute, ServiceProvider, build_authn_request, post_binding
@@ -75,6 +75,7 @@ class EidasRoutes:
         app.router.add_get("/eidas/metadata", self.sp_metadata)
         app.router.add_get("/eidas/idp/metadata", self.idp_metadata)
         app.router.add_post("/eidas/idp/sso", self.portal_request)
+        app.router.add_get("/eidas/idp/sso", self.portal_request)
         app.router.add_get("/eidas/select", self.select_page)
         app.router.add_post("/eidas/select", self.select)
         app.router.add_post("/eidas/acs", self.acs)
@@ -93,14 +94,20 @@ class EidasRoutes:
                        return_form=portal_form)
 
     async def portal_request(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        """HTTP-POST (form) or HTTP-Redirect (signed query string) from a registered portal."""
         lang = language(request.query.get("lang"))
+        policy = self.c.checker.expect.policy
         try:
-            received = read_post(str(form.get("SAMLRequest", "")), self.c.portal, self.c.checker.expect.policy)
+            if request.method == "POST":
+                form = await request.post()
+                received = read_post(str(form.get("SAMLRequest", "")), self.c.portal, policy)
+                relay = form.get("RelayState")
+            else:
+                received = read_redirect(request.rel_url.raw_query_string, self.c.portal, policy)
+                relay = request.query.get("RelayState")
         except EidasError as exc:
             await self.c.node.audit.append("eidas.portal.refused", "eidas-connector", details={"code": exc.code})
             return self._error(lang, exc.code)
-        relay = form.get("RelayState")
         if relay is not None and len(str(relay).encode()) > 80:
             return self._error(lang, "EIDAS_RELAY_STATE")
         loa = received.loa if received.loa in LOA_RANK else self.c.default_loa()

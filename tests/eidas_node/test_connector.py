@@ -104,3 +104,22 @@ async def test_ambiguous_identity_refused_to_user_and_portal(tmp_path: Path, db_
         page, _ = await run_login(stack, "DE", "erika")
         assert 'id="error-code">EIDAS_MAPPING_AMBIGUOUS<' in page and "national-id" not in page
         assert 'id="return"' in page  # the portal gets a SAML error status through this button
+
+
+async def test_portal_request_by_redirect_binding(tmp_path: Path, db_url: str) -> None:
+    import yarl
+
+    from eidas_node.request import redirect_binding
+
+    async with login_stack(tmp_path, db_url, countries=("DE",)) as stack, aiohttp.ClientSession() as session:
+        now = datetime.now(UTC)
+        portal = stack.portal
+        spec = AuthnRequestSpec(stack.connector.idp_sso_url, LOA_SUBSTANTIAL, [RequestedAttribute(
+            "http://eidas.europa.eu/attributes/naturalperson/PersonIdentifier", True)])
+        built = build_authn_request(ServiceProvider(portal.entity_id, portal.acs_url), spec, now, signer=None)
+        url = redirect_binding(built.xml, spec.destination, "portal-state", portal.key.signer)
+        async with session.get(yarl.URL(url, encoded=True)) as reply:
+            assert reply.status == 200 and "/eidas/select?s=" in str(reply.url)
+        tampered = url.replace("portal-state", "portal-stat3")
+        async with session.get(yarl.URL(tampered, encoded=True), allow_redirects=False) as reply:
+            assert reply.status == 400 and "EIDAS_REQUEST_SIGNATURE" in await reply.text()
