@@ -126,6 +126,11 @@ def build_authn_request(sp: ServiceProvider, spec: AuthnRequestSpec, now: dateti
     etree.SubElement(root, q(SAMLP, "NameIDPolicy"), AllowCreate="true", Format=spec.name_id_format)
     context = etree.SubElement(root, q(SAMLP, "RequestedAuthnContext"), Comparison="minimum")
     etree.SubElement(context, q(SAML, "AuthnContextClassRef")).text = spec.loa
+    if spec.requester_id:  # eIDAS 1.2 "identification of relying parties": the portal we ask for
+        if len(spec.requester_id) > 1024:
+            raise EidasError("EIDAS_REQUESTER_ID", "requesterId is at most 1024 characters")
+        scoping = etree.SubElement(root, q(SAMLP, "Scoping"))
+        etree.SubElement(scoping, q(SAMLP, "RequesterID")).text = spec.requester_id
     if signer is not None:
         sign_saml(root, signer, sp.policy, sp.signature_algorithm, after=issuer)
     return BuiltRequest(request_id, now, etree.tostring(root, xml_declaration=True, encoding="UTF-8"),

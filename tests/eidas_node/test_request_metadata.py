@@ -58,6 +58,18 @@ def test_signed_authn_request(family: str) -> None:
     assert root.find(q(SAML, "Issuer")).get("Format") == "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
 
 
+def test_requester_id_in_scoping() -> None:
+    from dataclasses import replace
+
+    key = make_key("sp-signing", "ec", NOW)
+    spec = replace(SPEC, requester_id="https://portal.example.lv/metadata")
+    root = parse_xml(build_authn_request(ServiceProvider(SP_ENTITY, ACS), spec, NOW, signer=key.signer).xml).getroot()
+    assert SCHEMA.errors(root) == []
+    assert root.findtext(f"{q(SAMLP, 'Scoping')}/{q(SAMLP, 'RequesterID')}") == "https://portal.example.lv/metadata"
+    with pytest.raises(EidasError):
+        build_authn_request(ServiceProvider(SP_ENTITY, ACS), replace(SPEC, requester_id="x" * 1025), NOW, signer=None)
+
+
 def test_post_binding_form_escapes_and_carries_relay_state() -> None:
     key = make_key("sp-signing", "ec", NOW)
     built = build_authn_request(ServiceProvider(SP_ENTITY, ACS), SPEC, NOW, signer=key.signer)
