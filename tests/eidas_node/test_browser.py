@@ -78,3 +78,29 @@ async def test_login_keyboard_only_in_english(tmp_path: Path, browser: Browser) 
         national = await browser.wait_for("document.getElementById('national-id')?.textContent")
         assert national.startswith("32")  # no register record: a foreign person record was created
         assert await browser.evaluate("document.getElementById('attr-CurrentFamilyName').textContent") == "Иванов"
+
+
+async def test_login_without_javascript(tmp_path: Path, browser: Browser) -> None:
+    """Scripts off: every auto-posting page falls back to its visible button, the country page is a form."""
+    async with login_stack(tmp_path, f"sqlite:///{tmp_path / 'gateway.db'}") as stack:
+        await browser.send("Emulation.setScriptExecutionDisabled", value=True)
+        await browser.navigate(stack.portal.base_url + "/")
+        await browser.wait_for("!!document.getElementById('login')")
+
+        async def press_button(condition: str) -> None:
+            await browser.wait_for(f"!document.documentElement.dataset.left && "
+                                   f"!![...document.querySelectorAll('button')].find(el => {condition})")
+            await browser.tab_to(f"el.tagName === 'BUTTON' && ({condition})")
+            await browser.evaluate("document.documentElement.dataset.left = '1'")  # to see the next page come
+            await browser.press("Enter")
+
+        await press_button("el.id === 'login'")  # portal
+        await press_button("el.type === 'submit' && el.textContent.includes('Turpināt')")  # request to the node
+        await press_button("el.id === 'continue'")  # country page, first country (Bulgārija) preselected
+        await press_button("el.textContent.includes('Turpināt')")  # request to the proxy service
+        await press_button("el.id === 'login'")  # simulator login
+        await press_button("el.textContent.includes('Turpināt')")  # response to the node
+        await press_button("el.textContent.includes('Turpināt')")  # answer to the portal
+        national = await browser.wait_for("document.getElementById('national-id')?.textContent")
+        assert national.startswith("32")
+        assert await browser.evaluate("document.getElementById('attr-CurrentGivenName').textContent") == "Иван"

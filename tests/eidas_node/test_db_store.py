@@ -70,3 +70,19 @@ async def test_replayed_response_refused(tmp_path: Path, db_url: str, ec_world: 
         assert third.failure is not None and third.failure.code == "EIDAS_REPLAY"
     finally:
         await engine.dispose()
+
+
+async def test_replay_cache_shared_between_processes(tmp_path: Path, db_url: str) -> None:
+    """Two engines stand for two node processes on one database: what one recorded, the other refuses."""
+    engine_a, _, replay_a = await _stores(tmp_path, db_url)
+    engine_b = create_engine(make_settings(tmp_path / "data", db_url))
+    replay_b = DbReplayCache(engine_b)
+    try:
+        assert await replay_a.add_once("idp|_shared", NOW + timedelta(minutes=5), NOW)
+        assert not await replay_b.add_once("idp|_shared", NOW + timedelta(minutes=5), NOW)
+        results = await asyncio.gather(*(r.add_once("idp|_race", NOW + timedelta(minutes=5), NOW)
+                                         for r in (replay_a, replay_b, replay_a, replay_b)))
+        assert sorted(results) == [False, False, False, True]
+    finally:
+        await engine_a.dispose()
+        await engine_b.dispose()
