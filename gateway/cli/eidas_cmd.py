@@ -73,7 +73,10 @@ def check_response_cmd(ctx: click.Context, file: Path, idp_metadata: Path, idp_a
                        request_id: str | None, loa: str | None, now_text: str | None, as_json: bool) -> None:
     """Run every response check on a saved eIDAS Response; exit 0 only if it is acceptable."""
     settings = settings_from(ctx)
-    now = _now(now_text)
+    try:
+        now = _now(now_text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {now_text!r}", param_hint="--now") from None
     data = file.read_bytes()
     md_bytes = idp_metadata.read_bytes()
     try:
@@ -85,7 +88,10 @@ def check_response_cmd(ctx: click.Context, file: Path, idp_metadata: Path, idp_a
         click.echo(f"error: metadata refused: {exc}", err=True)
         ctx.exit(EXIT_FAILED)
         return
-    key = serialization.load_pem_private_key(sp_key.read_bytes(), password=None)
+    try:
+        key = serialization.load_pem_private_key(sp_key.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"not an unencrypted PEM private key: {exc}", param_hint="--sp-key") from None
     decrypter = InMemoryDecrypter(key, None, sp_key.name)
     checker = ResponseChecker(expectations(settings), lambda info: decrypter, our_country=settings.node.country)
     correlated = request_id is not None

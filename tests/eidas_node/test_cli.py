@@ -91,3 +91,12 @@ def test_check_response_refuses(tmp_path: Path, saved: dict[str, Path]) -> None:
     (tmp_path / "x.pem").write_bytes(untrusted.certificate.public_bytes(serialization.Encoding.PEM))
     refused = _check(tmp_path, saved, "good", "--idp-anchor", str(tmp_path / "x.pem"))
     assert refused.exit_code == 1 and "EIDAS_METADATA_SIGNATURE" in refused.output
+
+
+def test_check_response_bad_arguments(tmp_path: Path, saved: dict[str, Path]) -> None:
+    bad_time = _run(tmp_path, "eidas", "check-response", str(saved["good"]), "--idp-metadata", str(saved["md"]),
+                    "--sp-key", str(saved["key"]), "--now", "yesterday")
+    assert bad_time.exit_code == 2 and "--now" in bad_time.output
+    bad_key = _run(tmp_path, "eidas", "check-response", str(saved["good"]), "--idp-metadata", str(saved["md"]),
+                   "--sp-key", str(saved["md"]))
+    assert bad_key.exit_code == 2 and "--sp-key" in bad_key.output
