@@ -237,3 +237,33 @@ def test_legal_person_read(ec_world: World) -> None:
     assert report.ok, report.failure
     assert report.identity is not None and report.identity.legal is not None
     assert report.identity.legal.legal_name == "Muster GmbH"
+
+
+@pytest.mark.parametrize("variant", range(1, 9))
+@pytest.mark.parametrize("target", ["response", "assertion"])
+def test_xsw_refused_by_the_signature_layer_alone(ec_world: World, variant: int, target: str) -> None:
+    """Defence in depth: even where schema and the one-assertion rule did not apply, the signature check on
+    the element the checker reads refuses every wrapping shape (wrong scope, missing or duplicate IDs)."""
+    from lxml import etree
+
+    from eidas_node.checks import CheckFailed
+    from eidas_node.response import _verify_enveloped
+    from eidas_node.saml import SAML, q
+    from eidas_node.simulator.responses import _sign, _tamper, build_assertion
+    from eidas_node.simulator.xsw import wrap
+
+    if target == "response":
+        signed = etree.fromstring(_data(ec_world))
+    else:
+        holder = etree.Element(q(SAML, "EncryptedAssertion"))
+        signed = build_assertion(ec_world.idp, ec_world.request, ec_world.user, NOW, NO_FAULTS)
+        _sign(signed, ec_world.idp, NO_FAULTS)
+        holder.append(signed)
+    before = etree.tostring(signed)
+    evil = wrap(signed, variant, _tamper)
+    assert evil is not signed and etree.tostring(evil) != before
+    if target == "assertion":
+        assert evil.findtext(f"{q(SAML, 'Subject')}/{q(SAML, 'NameID')}") == "XX/LV/attacker"
+    with pytest.raises(CheckFailed) as refused:
+        _verify_enveloped(evil, target, ec_world.metadata, ec_world.checker.expect.policy)
+    assert refused.value.code in (f"EIDAS_{target.upper()}_SIGNATURE", f"EIDAS_{target.upper()}_UNSIGNED")
