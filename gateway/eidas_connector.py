@@ -16,12 +16,12 @@ import aiohttp
 from cryptography import x509
 
 from eidas_node.mapping import IdentityMapper
-from eidas_node.metadata import IdpMetadata, MetadataCache, SpMetadata, build_idp_metadata, parse_idp_metadata
+from eidas_node.metadata import IdpMetadata, MetadataCache, SpMetadata, parse_idp_metadata
 from eidas_node.metadata import parse_sp_metadata as parse_portal_metadata
 from eidas_node.response import ResponseChecker
 from eidas_node.saml import LOA_HIGH, LOA_LOW, LOA_SUBSTANTIAL, STATUS_REQUESTER, EidasError
 from gateway.eidas_register import AuditLogSink, SqlPersonRegister
-from gateway.eidas_setup import decrypters, expectations, sp_metadata
+from gateway.eidas_setup import decrypters, expectations, idp_metadata, sp_metadata
 from gateway.eidas_store import DbPendingRequests, DbReplayCache, DbSessions
 from gateway.runtime import Node
 from pki.keys.port import KeyPurpose, KeyStore, Signer
@@ -98,10 +98,7 @@ class Connector:
 
     def idp_metadata_xml(self) -> bytes:
         """Our national IdP's metadata, for portals to register."""
-        return build_idp_metadata(
-            entity_id=self.idp_entity_id, sso_url=self.idp_sso_url, country=self.node.settings.node.country,
-            signer=self.signer(), signing_certificates=self.keys.published_certificates(KeyPurpose.SAML_SIGNING),
-            encryption_certificates=[], now=datetime.now(UTC), loas=[LOA_LOW, LOA_SUBSTANTIAL, LOA_HIGH])
+        return idp_metadata(self.node.settings, self.keys, datetime.now(UTC))
 
     def portal(self, entity_id: str) -> SpMetadata:
         found = self.portals.get(entity_id)

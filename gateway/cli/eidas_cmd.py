@@ -18,7 +18,7 @@ from eidas_node.service import check_response, lookup_keys
 from eidas_node.stores import MemoryPendingRequests, MemoryReplayCache, PendingRequest
 from gateway.cli.common import EXIT_CONFIG, EXIT_FAILED, emit, json_option, settings_from
 from gateway.config import ConfigError
-from gateway.eidas_setup import LOAS, expectations, sp_metadata
+from gateway.eidas_setup import LOAS, expectations, idp_metadata, sp_metadata
 from gateway.runtime import open_key_store
 from pki.keys.memory import InMemoryDecrypter
 from pki.xml import ns as dsns
@@ -38,6 +38,19 @@ def metadata_cmd(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     try:
         data = sp_metadata(settings, open_key_store(settings), datetime.now(UTC))
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_CONFIG)
+    click.echo(data.decode())
+
+
+@eidas.command("idp-metadata")
+@click.pass_context
+def idp_metadata_cmd(ctx: click.Context) -> None:
+    """Print our national IdP's signed metadata (what Latvian portals register)."""
+    settings = settings_from(ctx)
+    try:
+        data = idp_metadata(settings, open_key_store(settings), datetime.now(UTC))
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_CONFIG)

@@ -37,6 +37,12 @@ def test_metadata_printed_signed_and_valid(tmp_path: Path) -> None:
     assert root.get("entityID") == f"{PUBLIC}/eidas/metadata"
     assert root.find(f"{q(MD, 'SPSSODescriptor')}/{q(MD, 'AssertionConsumerService')}").get(
         "Location") == f"{PUBLIC}/eidas/acs"
+    idp = _run(tmp_path, "eidas", "idp-metadata")
+    assert idp.exit_code == 0, idp.output
+    idp_root = parse_xml(idp.output.encode()).getroot()
+    assert SamlSchema().errors(idp_root) == []
+    assert idp_root.find(f"{q(MD, 'IDPSSODescriptor')}/{q(MD, 'SingleSignOnService')}").get(
+        "Location") == f"{PUBLIC}/eidas/idp/sso"
 
 
 @pytest.fixture
