@@ -53,7 +53,7 @@ from eidas_node.simulator.responses import WEAK, Faults, ProxyService, RequestIn
 from eidas_node.stores import MemoryPendingRequests, MemoryReplayCache, PendingRequest
 from pki.xml import algorithms as A
 from pki.xml import ns
-from pki.xml.encryption import XENC, XENC11
+from pki.xml.encryption import XENC
 from pki.xml.keyinfo import x509_data
 from pki.xml.references import Transform
 from pki.xml.signing import ReferenceSpec, SignOptions, sign
@@ -153,7 +153,6 @@ def pysaml2_response(suite: Suite) -> tuple[bytes, datetime]:
     reference = ReferenceSpec(element=root, transforms=(Transform(A.ENVELOPED_SIGNATURE), Transform(A.EXC_C14N)))
     sign(root, [reference], suite.idp_key.signer, SignOptions(policy=WEAK, signature_algorithm=A.RSA_SHA256,
          key_info=x509_data([suite.idp_key.certificate])), index=1)
-    _ = XENC11
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), now
 
 

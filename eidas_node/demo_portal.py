@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 from cryptography import x509
-from lxml import etree
 
 from eidas_node.metadata import build_sp_metadata
 from eidas_node.request import AuthnRequestSpec, RequestedAttribute, ServiceProvider, build_authn_request, post_binding
@@ -135,4 +134,3 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
     return web.Response(text=text, content_type="text/html", status=status)
 
 
-__all__ = ["DemoPortal", "PortalError", "etree"]

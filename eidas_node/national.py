@@ -29,7 +29,7 @@ from eidas_node.saml import (
 from pki.keys.port import Signer
 from pki.xml import ns as dsns
 from pki.xml.algorithms import EIDAS_1_3, AlgorithmPolicy
-from pki.xml.encryption import XENC, encrypt_element, encrypted_key, new_cek
+from pki.xml.encryption import encrypt_element, encrypted_key, new_cek
 from pki.xml.keyinfo import x509_data
 
 NATIONAL_ID = "urn:lv:eidas-connector:attribute:personal-code"
@@ -120,4 +120,3 @@ def portal_error(*, issuer: str, signer: Signer, portal: SpMetadata, in_response
     return etree.tostring(response, xml_declaration=True, encoding="UTF-8")
 
 
-__all__ = ["COUNTRY", "LEGAL_NATIONAL_ID", "MATCHED_BY", "NATIONAL_ID", "XENC", "portal_error", "portal_response"]

@@ -6,7 +6,6 @@ can be shown to refuse each fault. Nothing here is used to accept responses.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -40,6 +39,8 @@ from pki.xml import ns as dsns
 from pki.xml.algorithms import EIDAS_1_3, AlgorithmPolicy
 from pki.xml.encryption import XENC, encrypt_element, encrypted_key, new_cek
 from pki.xml.keyinfo import x509_data
+from pki.xml.references import Transform
+from pki.xml.signing import ReferenceSpec, SignOptions, sign
 
 # Signs and encrypts anything the layer implements, SHA-1 included: only for producing refused samples.
 WEAK = AlgorithmPolicy(
@@ -115,15 +116,11 @@ def _signature_algorithm(signer: Signer) -> str:
 def _sign(element: etree._Element, idp: ProxyService, faults: Faults) -> None:
     signer = faults.sign_with or idp.signer
     policy = WEAK if (faults.signature_algorithm or faults.digest) else idp.policy
-    if faults.digest:
-        from pki.xml.keyinfo import x509_data as _x
-        from pki.xml.references import Transform
-        from pki.xml.signing import ReferenceSpec, SignOptions, sign
-
+    if faults.digest:  # a weak digest: built by hand, sign_saml always uses the policy's
         reference = ReferenceSpec(element=element, transforms=(Transform(A.ENVELOPED_SIGNATURE),
                                                                Transform(A.EXC_C14N)), digest=faults.digest)
         options = SignOptions(policy=policy, signature_algorithm=faults.signature_algorithm or
-                              _signature_algorithm(signer), key_info=_x([signer.certificate]))
+                              _signature_algorithm(signer), key_info=x509_data([signer.certificate]))
         sign(element, [reference], signer, options, index=1)
         return
     sign_saml(element, signer, policy, faults.signature_algorithm or _signature_algorithm(signer),
@@ -267,4 +264,3 @@ def _tamper(evil: etree._Element) -> None:
             value.text = "XX/LV/attacker"
     for status in evil.iter(q(SAMLP, "StatusCode")):
         status.set("Value", STATUS_SUCCESS)
-    _ = copy  # deep copies are made by wrap()
