@@ -4,6 +4,8 @@ on its own loopback port, trusted by pinning their certificates (never in produc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -15,6 +17,7 @@ from eidas_node.saml import EidasError
 from eidas_node.simulator.app import Simulator
 from gateway.config import ConfigError
 from gateway.eidas_connector import Connector, CountryTrust
+from gateway.eidas_store import purge_expired
 from gateway.eidas_web import add_eidas_routes
 from gateway.runtime import Node
 from pki.keys.port import KeyPurpose
@@ -44,6 +47,7 @@ def add_eidas(app: web.Application, node: Node) -> Connector:
     except EidasError as exc:  # no schemas, no keys, a portal's metadata refused: the node must not start
         raise ConfigError("eidas", f"{exc.code}: {exc.message}") from None
     add_eidas_routes(app, connector)
+    app.cleanup_ctx.append(_purging(connector))
     eidas = node.settings.eidas
     if eidas.simulator_countries or eidas.demo_portal:
 
@@ -52,6 +56,29 @@ def add_eidas(app: web.Application, node: Node) -> Connector:
 
         app.on_startup.append(start_dev)
     return connector
+
+
+def _purging(connector: Connector, every_s: float = 300.0):  # type: ignore[no-untyped-def]
+    """A background task that drops expired connector state every few minutes while the app runs."""
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                removed = await purge_expired(connector.node.engine, datetime.now(UTC))
+                if removed:
+                    log.info("eidas: purged %d expired rows", removed)
+            except Exception:  # the next round tries again; a failed purge loses nothing
+                log.exception("eidas: purge failed")
+
+    async def context(_app: web.Application):  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(run(), name="eidas-purge")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
 
 
 async def start_development_parts(connector: Connector) -> None:

@@ -114,3 +114,16 @@ class DbSessions:
             body = (await conn.execute(delete(eidas_session).where(eidas_session.c.session_id == session_id)
                                        .returning(eidas_session.c.body))).scalar()
         return json.loads(body) if body else None
+
+    async def purge(self, now: datetime) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(eidas_session).where(eidas_session.c.expires_at <= _ts(now)))
+        return result.rowcount or 0
+
+
+async def purge_expired(engine: AsyncEngine, now: datetime) -> int:
+    """Drop expired pending requests, sessions and replay entries (any process may run it: plain DELETEs)."""
+    removed = await DbPendingRequests(engine).purge(now) + await DbSessions(engine).purge(now)
+    async with engine.begin() as conn:
+        result = await conn.execute(delete(eidas_replay).where(eidas_replay.c.expires_at <= _ts(now)))
+    return removed + (result.rowcount or 0)

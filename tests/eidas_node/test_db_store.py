@@ -86,3 +86,21 @@ async def test_replay_cache_shared_between_processes(tmp_path: Path, db_url: str
     finally:
         await engine_a.dispose()
         await engine_b.dispose()
+
+
+async def test_purge_expired_state(tmp_path: Path, db_url: str, ec_world: World) -> None:
+    from gateway.eidas_store import DbSessions, purge_expired
+
+    engine, pending, replay = await _stores(tmp_path, db_url)
+    try:
+        sessions = DbSessions(engine)
+        await pending.put(ec_world.pending)  # expires NOW + 10 min
+        await sessions.put("s-old", {"portal": "p"}, NOW - timedelta(seconds=1))
+        await sessions.put("s-new", {"portal": "p"}, NOW + timedelta(minutes=10))
+        await replay.add_once("idp|_x", NOW + timedelta(minutes=5), NOW)
+        assert await sessions.get("s-old", NOW) is None and await sessions.get("s-new", NOW) == {"portal": "p"}
+        assert await purge_expired(engine, NOW) == 1
+        assert await purge_expired(engine, NOW + timedelta(hours=1)) == 3
+        assert await pending.get(ec_world.pending.request_id) is None
+    finally:
+        await engine.dispose()
