@@ -34,6 +34,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "EIDAS_MAPPING_NO_MATCH": "Jūsu dati neatbilst nevienam ierakstam reģistrā.",
         "EIDAS_SESSION_UNKNOWN": "Pieteikšanās sesija nav atrasta vai ir beigusies. Sāciet no jauna pakalpojumā.",
         "EIDAS_COUNTRY_UNKNOWN": "Šī valsts nav pieejama.",
+        "EIDAS_LOA_UNAVAILABLE": "Šīs valsts eID nesasniedz pakalpojumam nepieciešamo drošības līmeni.",
         "generic": "Atbildi no ārvalsts nevarēja pieņemt drošības pārbaudes dēļ.",
     },
     "en": {
@@ -52,6 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "EIDAS_MAPPING_NO_MATCH": "Your data match no record in the register.",
         "EIDAS_SESSION_UNKNOWN": "The login session was not found or has expired. Start again at the service.",
         "EIDAS_COUNTRY_UNKNOWN": "This country is not available.",
+        "EIDAS_LOA_UNAVAILABLE": "This country's eID does not reach the level of assurance the service needs.",
         "generic": "The answer from abroad could not be accepted because a security check failed.",
     },
 }

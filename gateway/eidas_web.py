@@ -35,6 +35,7 @@ from eidas_node.saml import (
     STATUS_REQUESTER,
     STATUS_RESPONDER,
     EidasError,
+    loa_at_least,
 )
 from eidas_node.service import check_response, lookup_keys
 from eidas_node.stores import PendingRequest
@@ -146,6 +147,9 @@ class EidasRoutes:
         destination = metadata.sso.get(POST_BINDING)
         if destination is None:
             return self._error(lang, "EIDAS_METADATA_MALFORMED", status=502)
+        if metadata.loas and not any(loa_at_least(offered, session["loa"]) for offered in metadata.loas):
+            # The country publishes no level as high as the portal needs: say so now, not after a login.
+            return self._error(lang, "EIDAS_LOA_UNAVAILABLE", status=400)
         requested = [RequestedAttribute(name, True) for name in attrs.NATURAL_MDS]
         spec = AuthnRequestSpec(destination, session["loa"], requested, requester_id=session["portal"])
         settings = self.c.node.settings

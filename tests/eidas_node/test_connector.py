@@ -123,3 +123,21 @@ async def test_portal_request_by_redirect_binding(tmp_path: Path, db_url: str) -
         tampered = url.replace("portal-state", "portal-stat3")
         async with session.get(yarl.URL(tampered, encoded=True), allow_redirects=False) as reply:
             assert reply.status == 400 and "EIDAS_REQUEST_SIGNATURE" in await reply.text()
+
+
+async def test_country_without_the_needed_loa_refused_before_login(tmp_path: Path, db_url: str) -> None:
+    from dataclasses import replace
+
+    async with login_stack(tmp_path, db_url, countries=("DE",)) as stack, aiohttp.ClientSession() as session:
+        now = datetime.now(UTC)
+        metadata = await stack.connector.metadata_for("DE", now)
+        stack.connector.cache.put(replace(metadata, loas=("http://eidas.europa.eu/LoA/low",)), now)
+        async with session.post(stack.portal.base_url + "/login") as reply:  # the demo portal asks substantial
+            page, url = await reply.text(), str(reply.url)
+        target, data = submit(page, url)
+        async with session.post(target, data=data) as reply:
+            page, url = await reply.text(), str(reply.url)
+        target, data = submit(page, url, {"country": "DE"})
+        async with session.post(target, data=data) as reply:
+            body = await reply.text()
+            assert reply.status == 400 and 'id="error-code">EIDAS_LOA_UNAVAILABLE<' in body
