@@ -36,6 +36,8 @@ class EidasSection(_Section):
     sp_type: Literal["public", "private"] = "public"
     default_loa: _LOAS = "substantial"
     signing_family: Literal["ec", "rsa"] = "ec"
+    # Also ask (optionally, isRequired="false") for the legal person minimum data set (representatives).
+    request_legal_person: bool = True
     clock_skew_s: int = Field(default=60, ge=0, le=600)
     response_max_age_s: int = Field(default=300, ge=30, le=3600)
     request_ttl_s: int = Field(default=600, ge=60, le=3600)

@@ -151,6 +151,8 @@ class EidasRoutes:
             # The country publishes no level as high as the portal needs: say so now, not after a login.
             return self._error(lang, "EIDAS_LOA_UNAVAILABLE", status=400)
         requested = [RequestedAttribute(name, True) for name in attrs.NATURAL_MDS]
+        if self.c.settings.request_legal_person:  # representatives: the company's data set, optional
+            requested += [RequestedAttribute(name, False) for name in attrs.LEGAL_MDS]
         spec = AuthnRequestSpec(destination, session["loa"], requested, requester_id=session["portal"])
         settings = self.c.node.settings
         built = build_authn_request(ServiceProvider(settings.eidas.entity_id, settings.eidas.acs_url,

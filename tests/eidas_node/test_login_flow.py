@@ -121,3 +121,15 @@ async def test_relay_state_cannot_redirect(tmp_path: Path, db_url: str) -> None:
             form["RelayState"] = submit(page, url)[1]["RelayState"]
             page, _ = await _post(session, acs, form)  # the genuine RelayState still works: nothing was used up
             assert "SAMLResponse" in page and stack.portal.base_url in page
+
+
+async def test_representative_of_a_legal_person(tmp_path: Path, db_url: str) -> None:
+    from dataclasses import replace
+
+    async with login_stack(tmp_path, db_url, countries=("DE",)) as stack:
+        users = stack.simulator.countries["DE"].users
+        users["erika"] = replace(users["erika"], legal_person_identifier="DE/LV/HRB-4711", legal_name="Muster GmbH")
+        page, _ = await run_login(stack, "DE", "erika")
+        assert 'id="attr-legal-code">' in page and "Muster GmbH" in page and 'id="national-id">32' in page
+        events = await _events(stack)
+        assert events.count("eidas.identity.registered") == 2  # the person and the company
