@@ -61,15 +61,14 @@ def _code(exc: Exception) -> str:
 
 
 def _metadata_resolver(certificates: Sequence[x509.Certificate]) -> Callable[[KeyInfoData], ResolvedKey]:
-    """The metadata's certificates only. A KeyInfo naming another key is refused; an empty KeyInfo is tried
-    against the metadata certificates by the caller (one at a time)."""
+    """The metadata's certificates only: a KeyInfo naming another key is refused (an embedded certificate
+    proves nothing by itself). An empty KeyInfo gets the first certificate; :func:`_verify_enveloped` then
+    tries the others (a rollover lists several)."""
 
     def resolve(info: KeyInfoData) -> ResolvedKey:
         named = info.certificates or info.issuer_serial or info.subject_key_identifier or info.public_key
         if not named:
-            if len(certificates) == 1:
-                return ResolvedKey(certificates[0].public_key(), certificates[0])  # type: ignore[arg-type]
-            raise KeyResolutionError("XMLDSIG_KEY_UNRESOLVED", "KeyInfo names no key and metadata lists several")
+            return ResolvedKey(certificates[0].public_key(), certificates[0])  # type: ignore[arg-type]
         for cert in certificates:
             if names_certificate(info, cert):
                 return ResolvedKey(cert.public_key(), cert)  # type: ignore[arg-type]
@@ -85,10 +84,17 @@ def _verify_enveloped(element: etree._Element, what: str, metadata: IdpMetadata,
         raise CheckFailed(f"EIDAS_{what.upper()}_UNSIGNED", f"the {what} carries no signature")
     if len(signatures) > 1:
         raise CheckFailed(f"EIDAS_{what.upper()}_SIGNATURE", f"the {what} carries {len(signatures)} signatures")
-    try:
-        verified = verify(signatures[0], _metadata_resolver(metadata.signing_certificates), policy)
-    except _ERRORS as exc:
-        raise CheckFailed(f"EIDAS_{what.upper()}_SIGNATURE", f"{_code(exc)}: {exc}") from None
+    certificates = metadata.signing_certificates
+    key_info = signatures[0].find(q(dsns.DS, "KeyInfo"))
+    # Without KeyInfo each metadata certificate is tried in turn; with one, only the certificate it names.
+    candidates = [certificates[i:] for i in range(len(certificates))] if key_info is None else [certificates]
+    for index, listed in enumerate(candidates):
+        try:
+            verified = verify(signatures[0], _metadata_resolver(listed), policy)
+            break
+        except _ERRORS as exc:
+            if index + 1 == len(candidates) or _code(exc) != "XMLDSIG_SIGNATURE_INVALID":
+                raise CheckFailed(f"EIDAS_{what.upper()}_SIGNATURE", f"{_code(exc)}: {exc}") from None
     # Signature wrapping: the one reference must be this very element, not a copy elsewhere in the tree.
     if len(verified.references) != 1 or verified.references[0].element is not element:
         raise CheckFailed(f"EIDAS_{what.upper()}_SIGNATURE", f"the signature does not cover this {what}")
@@ -117,9 +123,9 @@ def _decrypt(encrypted: etree._Element, find_decrypter: FindDecrypter, policy: A
         raise CheckFailed("EIDAS_DECRYPTION", "EncryptedAssertion must hold exactly one EncryptedData")
     inline = data[0].findall(f"{q(dsns.DS, 'KeyInfo')}/{q(XENC, 'EncryptedKey')}")
     siblings = encrypted.findall(q(XENC, "EncryptedKey"))
-    keys = inline or siblings
-    if len(keys) != 1:
-        raise CheckFailed("EIDAS_DECRYPTION", f"expected one EncryptedKey, found {len(inline) + len(siblings)}")
+    keys = inline + siblings
+    if len(keys) != 1:  # one key for us; anything else is ambiguous about what was decrypted with what
+        raise CheckFailed("EIDAS_DECRYPTION", f"expected one EncryptedKey, found {len(keys)}")
     try:
         algorithm = data_algorithm(data[0], policy)
         cek = cek_from_encrypted_key(keys[0], find_decrypter, policy, A.GCM_KEY_BYTES[algorithm])

@@ -267,3 +267,31 @@ def test_xsw_refused_by_the_signature_layer_alone(ec_world: World, variant: int,
     with pytest.raises(CheckFailed) as refused:
         _verify_enveloped(evil, target, ec_world.metadata, ec_world.checker.expect.policy)
     assert refused.value.code in (f"EIDAS_{target.upper()}_SIGNATURE", f"EIDAS_{target.upper()}_UNSIGNED")
+
+
+def test_signature_without_key_info_tried_against_every_metadata_certificate(ec_world: World) -> None:
+    """A rollover lists two signing certificates; a signature without KeyInfo verifies with the right one,
+    and with none of them when signed by a stranger."""
+    from lxml import etree
+
+    from eidas_node.checks import CheckFailed
+    from eidas_node.response import _verify_enveloped
+    from eidas_node.saml import q
+    from pki.xml import ns as dsns
+
+    other = make_key("rolled-over", "ec", NOW)
+    metadata = replace(ec_world.metadata, signing_certificates=(other.certificate, ec_world.idp_key.certificate))
+
+    def without_key_info(faults: Faults) -> etree._Element:
+        root = etree.fromstring(_data(ec_world, faults))
+        signature = root.find(q(dsns.DS, "Signature"))
+        signature.remove(signature.find(q(dsns.DS, "KeyInfo")))
+        return root
+
+    root = without_key_info(NO_FAULTS)
+    assert _verify_enveloped(root, "response", metadata, ec_world.checker.expect.policy).certificate == (
+        ec_world.idp_key.certificate)
+    stranger = without_key_info(Faults(sign_with=make_key("stranger", "ec", NOW).signer))
+    with pytest.raises(CheckFailed) as refused:
+        _verify_enveloped(stranger, "response", metadata, ec_world.checker.expect.policy)
+    assert "XMLDSIG_SIGNATURE_INVALID" in refused.value.detail
