@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gateway.eidas_config import EidasSection
+
 ENV_PREFIX = "GATEWAY_"
 ENV_CONFIG_FILE = "GATEWAY_CONFIG"
 # GATEWAY_* variables that are not configuration keys: the file itself, where the specification artifacts live
@@ -166,6 +168,7 @@ class Settings(_Section):
     as4: As4Section = As4Section()
     oots: OotsSection = OotsSection()
     logging: LoggingSection = LoggingSection()
+    eidas: EidasSection = EidasSection()
 
     @property
     def database_url(self) -> str:

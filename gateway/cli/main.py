@@ -130,12 +130,13 @@ def _register_subcommands() -> None:
     from gateway.cli.audit_cmd import audit
     from gateway.cli.clients_cmd import clients
     from gateway.cli.edm_cmd import edm
+    from gateway.cli.eidas_cmd import eidas
     from gateway.cli.oots_cmd import oots_group
     from gateway.cli.pki_cmd import pki
     from gateway.cli.pmode_cmd import pmode
     from gateway.cli.xml_cmd import xml
 
-    for group in (as4_group, audit, clients, edm, oots_group, pki, pmode, xml):
+    for group in (as4_group, audit, clients, edm, eidas, oots_group, pki, pmode, xml):
         cli.add_command(group)
 
 

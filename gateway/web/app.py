@@ -114,4 +114,7 @@ def build_app(node: Node) -> web.Application:
         from gateway.as4_receiver import add_as4_receiver
         receiver = add_as4_receiver(app, node)
         add_backend_api(app, node, receiver.payloads)
+    if node.settings.eidas.enabled and node.key_store is not None:
+        from gateway.eidas_dev import add_eidas
+        add_eidas(app, node)
     return app

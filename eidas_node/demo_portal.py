@@ -1,0 +1,136 @@
+"""A small Latvian portal (SAML SP) for demos and browser tests: asks the node's national IdP to log a
+foreign user in and shows who came back. It checks what a real portal must: the node's signatures (by the
+certificate it was configured with), destination, InResponseTo, audience; it decrypts with its own key."""
+
+from __future__ import annotations
+
+import base64
+import html
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+from cryptography import x509
+
+from eidas_node.metadata import build_sp_metadata
+from eidas_node.request import AuthnRequestSpec, RequestedAttribute, ServiceProvider, build_authn_request, post_binding
+from eidas_node.saml import LOA_SUBSTANTIAL, SAML, SAMLP, STATUS_SUCCESS, q
+from eidas_node.simulator.keys import KeyPair, make_key
+from pki.xml import algorithms as A
+from pki.xml import ns as dsns
+from pki.xml.encryption import XENC, cek_from_encrypted_key, decrypt_element
+from pki.xml.keyinfo import use_certificate
+from pki.xml.parser import parse_xml
+from pki.xml.verification import verify
+
+
+class PortalError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class DemoPortal:
+    idp_sso_url: str
+    idp_certificate: x509.Certificate
+    idp_entity_id: str
+    key: KeyPair = field(default_factory=lambda: make_key("demo portal", "ec", datetime.now(UTC)))
+    base_url: str = ""
+    _pending: set[str] = field(default_factory=set)
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.base_url}/metadata"
+
+    @property
+    def acs_url(self) -> str:
+        return f"{self.base_url}/acs"
+
+    def metadata(self) -> bytes:
+        return build_sp_metadata(entity_id=self.entity_id, acs_url=self.acs_url, country="LV", sp_type="public",
+                                 signer=self.key.signer, signing_certificates=[self.key.certificate],
+                                 encryption_certificates=[self.key.certificate], now=datetime.now(UTC))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/", self._home)
+        app.router.add_get("/metadata", self._metadata)
+        app.router.add_post("/login", self._login)
+        app.router.add_post("/acs", self._acs)
+        return app
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.metadata(), content_type="application/samlmetadata+xml")
+
+    async def _home(self, request: web.Request) -> web.Response:
+        return _page("Demo portāls", '<form method="post" action="/login"><button type="submit" id="login">'
+                     "Pieteikties ar ārvalstu eID / Log in with a foreign eID</button></form>")
+
+    async def _login(self, request: web.Request) -> web.Response:
+        spec = AuthnRequestSpec(self.idp_sso_url, LOA_SUBSTANTIAL, [RequestedAttribute(
+            "http://eidas.europa.eu/attributes/naturalperson/PersonIdentifier", True)])
+        built = build_authn_request(ServiceProvider(self.entity_id, self.acs_url, provider_name="Demo portal"),
+                                    spec, datetime.now(UTC), signer=self.key.signer)
+        self._pending.add(built.request_id)
+        relay = secrets.token_urlsafe(12)
+        return web.Response(text=post_binding(built.xml, self.idp_sso_url, relay), content_type="text/html")
+
+    async def _acs(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        try:
+            who = self.read_response(base64.b64decode(str(form.get("SAMLResponse", ""))))
+        except PortalError as exc:
+            return _page("Kļūda / Error", f'<p id="error-code">{html.escape(exc.code)}</p>'
+                         f"<p>{html.escape(str(exc))}</p>", status=400)
+        rows = "".join(f'<dt>{html.escape(k.rsplit(":", 1)[-1].rsplit("/", 1)[-1])}</dt>'
+                       f'<dd id="attr-{html.escape(k.rsplit(":", 1)[-1].rsplit("/", 1)[-1])}">'
+                       f'{html.escape(", ".join(v))}</dd>' for k, v in who["attributes"].items())
+        return _page("Sveiki / Welcome", f'<p>Personas kods: <strong id="national-id">{html.escape(who["name_id"])}'
+                     f'</strong></p><p id="loa">{html.escape(who["loa"])}</p><dl>{rows}</dl>')
+
+    def read_response(self, data: bytes) -> dict:  # type: ignore[type-arg]
+        root = parse_xml(data).getroot()
+        signature = root.find(q(dsns.DS, "Signature"))
+        if signature is None:
+            raise PortalError("PORTAL_UNSIGNED", "the response is not signed")
+        verified = verify(signature, use_certificate(self.idp_certificate), A.EIDAS_1_3)
+        if verified.elements != (root,) or root.get("Destination") != self.acs_url:
+            raise PortalError("PORTAL_RESPONSE_INVALID", "signature scope or destination wrong")
+        if root.get("InResponseTo") not in self._pending:
+            raise PortalError("PORTAL_UNSOLICITED", "the response answers no request of ours")
+        self._pending.discard(root.get("InResponseTo", ""))
+        status = root.find(f"{q(SAMLP, 'Status')}/{q(SAMLP, 'StatusCode')}")
+        if status is None or status.get("Value") != STATUS_SUCCESS:
+            inner = status.find(q(SAMLP, "StatusCode")) if status is not None else None
+            message = root.findtext(f"{q(SAMLP, 'Status')}/{q(SAMLP, 'StatusMessage')}") or ""
+            raise PortalError((inner if inner is not None else status).get("Value", "?").rsplit(":", 1)[-1]
+                              if status is not None else "NoStatus", message)
+        encrypted = root.find(q(SAML, "EncryptedAssertion"))
+        if encrypted is not None:
+            data_el = encrypted.find(q(XENC, "EncryptedData"))
+            key_el = data_el.find(f"{q(dsns.DS, 'KeyInfo')}/{q(XENC, 'EncryptedKey')}")
+            algorithm = data_el.find(q(XENC, "EncryptionMethod")).get("Algorithm")
+            cek = cek_from_encrypted_key(key_el, lambda info: self.key.decrypter, A.EIDAS_1_3,
+                                         A.GCM_KEY_BYTES[algorithm])
+            assertion = decrypt_element(data_el, cek, A.EIDAS_1_3)[0]
+        else:
+            assertion = root.find(q(SAML, "Assertion"))
+        checked = verify(assertion.find(q(dsns.DS, "Signature")), use_certificate(self.idp_certificate), A.EIDAS_1_3)
+        if checked.elements != (assertion,):
+            raise PortalError("PORTAL_ASSERTION_INVALID", "the assertion signature covers something else")
+        if assertion.findtext(f".//{q(SAML, 'Audience')}") != self.entity_id:
+            raise PortalError("PORTAL_AUDIENCE", "not for us")
+        attributes = {a.get("Name", ""): [v.text or "" for v in a.findall(q(SAML, "AttributeValue"))]
+                      for a in assertion.iter(q(SAML, "Attribute"))}
+        return {"name_id": assertion.findtext(f"{q(SAML, 'Subject')}/{q(SAML, 'NameID')}"),
+                "loa": assertion.findtext(f".//{q(SAML, 'AuthnContextClassRef')}"), "attributes": attributes}
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    text = (f'<!DOCTYPE html><html lang="lv"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+            f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>")
+    return web.Response(text=text, content_type="text/html", status=status)
+
+
