@@ -130,9 +130,10 @@ def _register_subcommands() -> None:
     from gateway.cli.clients_cmd import clients
     from gateway.cli.pki_cmd import pki
     from gateway.cli.pmode_cmd import pmode
+    from gateway.cli.smp_cmd import smp
     from gateway.cli.xml_cmd import xml
 
-    for group in (as4_group, audit, clients, pki, pmode, xml):
+    for group in (as4_group, audit, clients, pki, pmode, smp, xml):
         cli.add_command(group)
 
 
