@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gateway.cli.main import cli
+from smp_client import publish
+from smp_client.model import Flavour
+from tests.smp_client.smpfixtures import PARTICIPANT, metadata, smp_keys
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["smp", "parse", *args])
+    return result.exit_code, result.output
+
+
+def test_parse_signed_with_trust(tmp_path: Path) -> None:
+    keys = smp_keys()
+    doc = tmp_path / "sm.xml"
+    doc.write_bytes(publish.build(metadata(Flavour.OASIS_2), keys.signer))
+    code, output = _run(str(doc), "--trust", str(keys.pki.node_dir / "trust"), "--json")
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["verified"] is True
+    assert data["participant"] == PARTICIPANT.uri
+    assert data["processes"][0]["endpoints"][0]["address"] == "https://ap.partner.example/as4"
+
+
+def test_parse_refusals(tmp_path: Path) -> None:
+    keys = smp_keys()
+    trust = str(keys.pki.node_dir / "trust")
+    tampered = tmp_path / "t.xml"
+    tampered.write_bytes(publish.build(metadata(Flavour.OASIS_1), keys.signer).replace(b"partner.example", b"evil.xx"))
+    code, output = _run(str(tampered), "--trust", trust)
+    assert code != 0 and "SMP_SIGNATURE_INVALID" in output
+    unsigned = tmp_path / "u.xml"
+    unsigned.write_bytes(publish.build(metadata(Flavour.OASIS_1), None))
+    code, output = _run(str(unsigned), "--trust", trust)
+    assert code != 0 and "SMP_SIGNATURE_MISSING" in output
+    code, output = _run(str(unsigned))  # inspection without a trust store
+    assert code == 0 and "NOT verified" in output
+    dtd = tmp_path / "d.xml"
+    dtd.write_bytes(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')
+    code, output = _run(str(dtd))
+    assert code != 0 and "XML_DTD_FORBIDDEN" in output
+    broken = tmp_path / "b.xml"
+    broken.write_bytes(b"<a><b></a>")
+    code, output = _run(str(broken), "--json")
+    assert code != 0 and "XML_MALFORMED" in output
+
+
+def test_parse_service_group(tmp_path: Path) -> None:
+    doc = tmp_path / "sg.xml"
+    doc.write_bytes(publish.service_group_1(Flavour.PEPPOL, PARTICIPANT, ["https://smp.example/x/services/y"]))
+    code, output = _run(str(doc))
+    assert code == 0, output
+    assert "https://smp.example/x/services/y" in output
