@@ -99,6 +99,29 @@ class PkiSection(_Section):
     auto_init: bool = True
 
 
+class SmpSection(_Section):
+    """SML/SMP dynamic discovery for one partner network (see smp_client/, gateway/smp_discovery.py)."""
+
+    network: str = Field(default="edelivery", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    sml_zone: str = "acc.edelivery.tech.ec.europa.eu"
+    hash_mode: Literal["bdxl", "peppol-naptr", "peppol-cname"] = "bdxl"
+    api: Literal["oasis-1", "oasis-2"] = "oasis-1"
+    trust_dir: Path | None = None  # SMP signer trust store (pki.trust layout); required for lookups
+    as4_trust_dir: Path | None = None  # the network's AS4 trust anchor: dynamically found partners must chain to it
+    dns: str | None = None  # HOST:PORT of the resolver to ask; default: the system resolver
+    require_https: bool = True  # SML answers and endpoint URLs must be https
+    transport_profiles: tuple[str, ...] = ("bdxr-transport-ebms3-as4-v1p0", "peppol-transport-as4-v2_0")
+    min_ttl_s: int = Field(default=60, ge=0)
+    max_ttl_s: int = Field(default=86_400, ge=1)
+    negative_ttl_s: int = Field(default=300, ge=0)
+    stale_max_s: int = Field(default=7 * 86_400, ge=0)  # how long the last good answer may serve an outage
+    dns_timeout_s: float = Field(default=5.0, gt=0)
+    http_timeout_s: float = Field(default=10.0, gt=0)
+    max_document_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    receiver_party_id: str | None = None  # dynamic PModes: the partner's eb:To PartyId (default: certificate CN)
+    receiver_party_id_type: str | None = "urn:oasis:names:tc:ebcore:partyid-type:unregistered"
+
+
 class LoggingSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -111,6 +134,7 @@ class Settings(_Section):
     audit: AuditSection = AuditSection()
     auth: AuthSection = AuthSection()
     pki: PkiSection = PkiSection()
+    smp: SmpSection = SmpSection()
     logging: LoggingSection = LoggingSection()
 
     @property

@@ -184,7 +184,7 @@ def _placeholder_participant() -> Identifier:
 
 # --- SMP 2.0 --------------------------------------------------------------------------------------------
 
-def _use_of(type_code: str | None, uses: dict[str, CertificateUse] | None) -> CertificateUse:
+def certificate_use(type_code: str | None, uses: dict[str, CertificateUse] | None) -> CertificateUse:
     """Map a TypeCode to its use: an exact configured code first, then the words eDelivery profiles use."""
     if type_code is None:
         return CertificateUse.ANY
@@ -206,7 +206,7 @@ def _certificates_2(parent: etree._Element, uses: dict[str, CertificateUse] | No
         type_code = _text(element, SMP2_BASIC, "TypeCode", required=False)
         out.append(EndpointCertificate(
             _certificate(_text(element, SMP2_BASIC, "ContentBinaryObject"), "Certificate/ContentBinaryObject"),
-            _use_of(type_code, uses), type_code,
+            certificate_use(type_code, uses), type_code,
             _datetime(_text(element, SMP2_BASIC, "ActivationDate", required=False), "Certificate/ActivationDate"),
             _datetime(_text(element, SMP2_BASIC, "ExpirationDate", required=False), "Certificate/ExpirationDate"),
         ))

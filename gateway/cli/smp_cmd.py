@@ -82,3 +82,95 @@ def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, as_json: boo
                 click.echo(f"  {ref}")
 
     emit(ctx, out, human)
+
+
+@smp.command("lookup")
+@click.argument("participant")
+@click.option("--doc-type", "doc_type", required=True, help="Document type identifier (scheme::value).")
+@click.option("--process", "process", default=None, help="Process identifier (scheme::value).")
+@click.option("--sml", "zone", default=None, help="SML zone (default: [smp] sml_zone).")
+@click.option("--dns", "dns", default=None, help="DNS server HOST:PORT (default: [smp] dns, else the system's).")
+@click.option("--trust", "trust_dir", type=click.Path(file_okay=False, exists=True), default=None,
+              help="SMP trust store directory (default: [smp] trust_dir).")
+@click.option("--mode", type=click.Choice([m.value for m in hashing.HashMode]), default=None)
+@click.option("--api", type=click.Choice(["oasis-1", "oasis-2"]), default=None, help="SMP REST API.")
+@click.option("--allow-http", is_flag=True, help="Accept http SMP and endpoint URLs (test networks only).")
+@json_option
+@click.pass_context
+def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str | None, zone: str | None,
+               dns: str | None, trust_dir: str | None, mode: str | None, api: str | None, allow_http: bool,
+               as_json: bool) -> None:
+    """Discover PARTICIPANT's endpoint for a document type: SML (DNS) → SMP → verified endpoint."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import aiohttp
+
+    from gateway.cli.common import settings_from
+    from gateway.config import ConfigError
+    from gateway.smp_network import network_from_settings
+    from smp_client.lookup import discover
+    from smp_client.model import endpoint_json
+
+    settings = settings_from(ctx)
+    try:
+        ids = (identifiers.participant(participant), identifiers.document_type(doc_type),
+               identifiers.process(process) if process else None)
+        network = network_from_settings(settings.smp, trust_dir=trust_dir, zone=zone, dns=dns, api=api, mode=mode,
+                                        require_https=False if allow_http else None)
+    except (SmpError, ConfigError) as exc:
+        fail(str(exc))
+        return
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with aiohttp.ClientSession() as session:
+            return await discover(*ids, network, session=session, now=datetime.now(UTC))
+
+    try:
+        found = asyncio.run(run())
+    except SmpError as exc:
+        fail(str(exc))
+        return
+    data = {"network": found.network, "participant": found.participant.uri, "document_type": found.document_type.uri,
+            "process": found.process.uri if found.process else None, "smp_url": found.smp_url,
+            "signer": found.signer_subject, "ttl_s": found.ttl_s, "endpoint": endpoint_json(found.endpoint)}
+    emit(ctx, data, lambda: click.echo(
+        f"{found.participant} → {found.endpoint.address} ({found.endpoint.transport_profile}) via {found.smp_url}"))
+
+
+@smp.command("serve")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, exists=True),
+              help="Publisher directory with publisher.toml (see gateway/smp_publisher.py).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8481, type=int, show_default=True, help="0: any free port (printed).")
+def serve_cmd(directory: str, host: str, port: int) -> None:
+    """Serve signed SMP 1.0 and 2.0 documents for the configured participants (tests and demos)."""
+    import asyncio
+
+    from aiohttp import web
+
+    from gateway.smp_publisher import PublisherConfigError, build_documents, load_publisher, publisher_app
+
+    try:
+        services, signer, flavour_1, max_age = load_publisher(directory)
+    except PublisherConfigError as exc:
+        fail(f"{exc.code}: {exc}")
+        return
+    app = publisher_app(build_documents(services, signer, flavour_1=flavour_1, max_age_s=max_age))
+
+    async def run() -> None:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        click.echo(f"SMP publisher on http://{host}:{bound}/ ({len(services)} services)", err=False)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,165 @@
+"""End to end through real parts: dnsmasq (SML) → the local SMP publisher (aiohttp) → verified endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from gateway.smp_publisher import build_documents, publisher_app
+from smp_client import identifiers
+from smp_client.errors import SmpError
+from smp_client.hashing import dns_name
+from smp_client.lookup import Network, SmpApi, discover
+from smp_client.model import Flavour
+from smp_client.sml import SmlNetwork
+from tests.smp_client.dnsmasq import Dnsmasq, DnsZone, Naptr
+from tests.smp_client.servers import fixed_app, start_app
+from tests.smp_client.smpfixtures import DOC, PARTICIPANT, PROCESS, metadata, partner_endpoint, smp_keys
+
+ZONE = "sml.test.example"
+NOW = datetime.now(UTC)
+Start = Callable[[DnsZone], Dnsmasq]
+
+
+def network(server: Dnsmasq, api: SmpApi = "oasis-1", **changes: object) -> Network:
+    values: dict[str, object] = {"name": "test", "sml": SmlNetwork(ZONE, require_https=False),
+                                 "trust": smp_keys().trust, "api": api, "require_https_endpoint": True,
+                                 "nameserver": server.address, "dns_timeout_s": 2.0, "http_timeout_s": 2.0}
+    values.update(changes)
+    return Network(**values)  # type: ignore[arg-type]
+
+
+async def _publisher(flavour_1: Flavour = Flavour.OASIS_1, max_age_s: int = 120, **endpoint: object):  # type: ignore[no-untyped-def]
+    published = build_documents([metadata(Flavour.OASIS_1, partner_endpoint(**endpoint))], smp_keys().signer,
+                                flavour_1=flavour_1, max_age_s=max_age_s)
+    return await start_app(publisher_app(published))
+
+
+@pytest.mark.parametrize(("api", "flavour_1"), [("oasis-1", Flavour.OASIS_1), ("oasis-1", Flavour.PEPPOL),
+                                               ("oasis-2", Flavour.OASIS_1)])
+async def test_discovery_end_to_end(dnsmasq: Start, api: SmpApi, flavour_1: Flavour) -> None:
+    runner, base = await _publisher(flavour_1)
+    try:
+        server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}/!")], ttl=900))
+        async with aiohttp.ClientSession() as session:
+            found = await discover(identifiers.participant("ISO6523-ACTORID-UPIS::0088:4035811991021"), DOC,
+                                   PROCESS, network(server, api), session=session, now=NOW)
+    finally:
+        await runner.cleanup()
+    assert found.smp_url == base
+    assert found.endpoint.address == "https://ap.partner.example/as4"
+    assert found.ttl_s == 120  # min(DNS 900, HTTP max-age 120), within the bounds
+    assert "SMP-PUBLISHER" in found.signer_subject
+
+
+async def test_ttl_bounds(dnsmasq: Start) -> None:
+    runner, base = await _publisher(max_age_s=5)
+    try:
+        server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+        async with aiohttp.ClientSession() as session:
+            found = await discover(PARTICIPANT, DOC, PROCESS, network(server, min_ttl_s=30), session=session, now=NOW)
+    finally:
+        await runner.cleanup()
+    assert found.ttl_s == 30
+
+
+async def test_unknown_document_type_is_404(dnsmasq: Start) -> None:
+    runner, base = await _publisher()
+    try:
+        server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(SmpError) as caught:
+                await discover(PARTICIPANT, identifiers.document_type("busdox-docid-qns::other"), None,
+                               network(server), session=session, now=NOW)
+    finally:
+        await runner.cleanup()
+    assert caught.value.code == "SMP_NOT_FOUND"
+
+
+async def _bad_smp(dnsmasq: Start, handler, **net: object) -> SmpError:  # type: ignore[no-untyped-def]
+    runner, base = await start_app(fixed_app(handler))
+    try:
+        server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(SmpError) as caught:
+                await discover(PARTICIPANT, DOC, PROCESS, network(server, **net), session=session, now=NOW)
+    finally:
+        await runner.cleanup()
+    return caught.value
+
+
+async def test_smp_500(dnsmasq: Start) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="boom")
+    assert (await _bad_smp(dnsmasq, handler)).code == "SMP_HTTP_STATUS"
+
+
+async def test_smp_oversized_streamed_and_declared(dnsmasq: Start) -> None:
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for _ in range(64):
+            await response.write(b"<" + b"a" * 65535)
+        return response
+
+    async def declared(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 300_000)
+    assert (await _bad_smp(dnsmasq, chunked, max_bytes=100_000)).code == "SMP_TOO_LARGE"
+    assert (await _bad_smp(dnsmasq, declared, max_bytes=100_000)).code == "SMP_TOO_LARGE"
+
+
+async def test_smp_slow(dnsmasq: Start) -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.Response(text="late")
+    assert (await _bad_smp(dnsmasq, slow, http_timeout_s=0.5)).code == "SMP_TIMEOUT"
+
+
+async def test_smp_answers_unsigned_or_for_someone_else(dnsmasq: Start) -> None:
+    from smp_client import publish
+
+    unsigned = publish.build(metadata(Flavour.OASIS_1), None)
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=unsigned)
+    assert (await _bad_smp(dnsmasq, handler)).code == "SMP_SIGNATURE_MISSING"
+    other = publish.build(metadata(Flavour.OASIS_1, participant=identifiers.participant(
+        "iso6523-actorid-upis::0088:1111")), smp_keys().signer)
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        return web.Response(body=other)
+    assert (await _bad_smp(dnsmasq, elsewhere)).code == "SMP_PARTICIPANT_MISMATCH"
+
+
+async def test_expired_endpoint_and_unknown_profile(dnsmasq: Start) -> None:
+    runner, base = await _publisher(expiration=datetime(2020, 1, 1, tzinfo=UTC))
+    try:
+        server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(SmpError) as caught:
+                await discover(PARTICIPANT, DOC, PROCESS, network(server), session=session, now=NOW)
+            assert caught.value.code == "SMP_ENDPOINT_EXPIRED"
+            with pytest.raises(SmpError) as caught:
+                await discover(PARTICIPANT, DOC, PROCESS, network(server, transport_profiles=("other-profile",)),
+                               session=session, now=NOW)
+            assert caught.value.code == "SMP_TRANSPORT_PROFILE_UNKNOWN"
+    finally:
+        await runner.cleanup()
+
+
+async def test_smp_down(dnsmasq: Start) -> None:
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response()
+    runner, base = await start_app(fixed_app(ok))
+    await runner.cleanup()  # the port is now closed
+    server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(SmpError) as caught:
+            await discover(PARTICIPANT, DOC, PROCESS, network(server), session=session, now=NOW)
+    assert caught.value.code == "SMP_UNREACHABLE"
