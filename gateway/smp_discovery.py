@@ -4,20 +4,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from cryptography import x509
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.config import SmpSection
+from as4.dynamic_pmode import dynamic_pmode, sender_chains_to_network
+from as4.pmode import PMode, PModeParty
+from gateway.config import ConfigError, SmpSection
 from gateway.smp_cache_store import DbSmpCache
 from gateway.smp_metrics import SmpMetrics
 from gateway.smp_network import network_from_settings
+from pki.trust import TrustStore
+from pki.trust.model import ValidatedPath
+from smp_client import identifiers
 from smp_client.cache import CachedDiscovery, MemoryCache
-from smp_client.identifiers import Identifier
+from smp_client.identifiers import Identifier, Kind
 from smp_client.lookup import Discovery, Network, discover
 
 
@@ -26,6 +33,8 @@ class SmpDiscovery:
     network: Network
     cache: CachedDiscovery
     metrics: SmpMetrics | None
+    receiver_party_id: str | None = None
+    receiver_party_id_type: str | None = None
     _session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -49,8 +58,11 @@ class SmpDiscovery:
     @classmethod
     def from_settings(cls, section: SmpSection, *, engine: AsyncEngine | None,
                       registry: CollectorRegistry | None = None, trust_dir: Path | None = None) -> SmpDiscovery:
-        return cls.create(network_from_settings(section, trust_dir=trust_dir), engine=engine, registry=registry,
+        made = cls.create(network_from_settings(section, trust_dir=trust_dir), engine=engine, registry=registry,
                           negative_ttl_s=section.negative_ttl_s, stale_max_s=section.stale_max_s)
+        made.receiver_party_id = section.receiver_party_id
+        made.receiver_party_id_type = section.receiver_party_id_type
+        return made
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -65,3 +77,57 @@ class SmpDiscovery:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+# --- what the AS4 sender and receiver call --------------------------------------------------------------
+
+def load_as4_trust(section: SmpSection, *, directory: Path | None = None) -> TrustStore:
+    """The network's AS4 trust anchor (``[smp] as4_trust_dir``): dynamically found partners must chain to it."""
+    chosen = directory or section.as4_trust_dir
+    if chosen is None:
+        raise ConfigError("smp.as4_trust_dir", "dynamic discovery needs the network's AS4 trust store")
+    try:
+        return TrustStore.from_directory(chosen, name=f"as4:{section.network}")
+    except ValueError as exc:
+        raise ConfigError("smp.as4_trust_dir", str(exc)) from None
+
+
+async def discover_agreement(discovery: SmpDiscovery, *, participant: Identifier | str,
+                             document_type: Identifier | str, process: Identifier | str | None = None,
+                             initiator: PModeParty, as4_trust: TrustStore,
+                             responder_party_id: str | None = None,
+                             responder_party_id_type: str | None = None, action: str | None = None,
+                             now: datetime | None = None) -> tuple[PMode, Discovery]:
+    """For the sender, when no static PMode matches: participant id → a ready :class:`as4.pmode.PMode`.
+
+    Call it with our own party (``initiator``, role = ebMS initiator) and the final recipient's participant
+    identifier; it looks the partner up through the cache (a stale answer during an SML/SMP outage is used
+    and flagged on the returned :class:`Discovery`), refuses partners whose certificates do not chain to
+    ``as4_trust``, and builds the PMode (profile from the certificates, responder PartyId from the arguments
+    or ``[smp] receiver_party_id``/``receiver_party_id_type``, else the certificate CN). The sender then uses
+    the PMode exactly as a static one: ``build_outbound(..., pmode.profile, recipient_certificate=
+    pmode.encryption_certificate)``, POST to ``pmode.endpoint``, ``check_response(signer_resolver(pmode))``.
+
+    Raises :class:`smp_client.errors.SmpError` (every subclass carries ``code``) when discovery fails.
+    """
+    ids = (_as_id(participant, Kind.PARTICIPANT), _as_id(document_type, Kind.DOCUMENT),
+           _as_id(process, Kind.PROCESS) if process is not None else None)
+    found = await discovery.lookup(*ids)
+    pmode = dynamic_pmode(found.endpoint, participant=ids[0], document_type=ids[1], process=ids[2],
+                          initiator=initiator, trust=as4_trust, now=now or datetime.now(UTC),
+                          responder_party_id=responder_party_id or discovery.receiver_party_id,
+                          responder_party_id_type=responder_party_id_type or discovery.receiver_party_id_type,
+                          action=action)
+    return pmode, found
+
+
+def check_dynamic_sender(certificate: x509.Certificate, intermediates: Sequence[x509.Certificate],
+                         as4_trust: TrustStore, *, now: datetime | None = None) -> ValidatedPath:
+    """For the receiver: a sender with no static PMode is accepted only if this returns (its signing
+    certificate chains to the network's AS4 anchor); raises ``SmpError`` code ``SMP_SENDER_UNTRUSTED``.
+    :func:`as4.dynamic_pmode.dynamic_agreement` wraps the receiver's AgreementFinder with this check."""
+    return sender_chains_to_network(certificate, intermediates, as4_trust, now=now)
+
+
+def _as_id(value: Identifier | str, kind: Kind) -> Identifier:
+    return value if isinstance(value, Identifier) else identifiers.parse(value, kind)
