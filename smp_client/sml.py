@@ -72,14 +72,21 @@ async def resolve_smp(participant: Identifier, network: SmlNetwork, *, nameserve
         answer = await _query(name, "A", nameserver, dns_timeout)
         url = check_smp_url(f"http://{name}", require_https=network.require_https)
         return SmlAnswer(name, url, int(answer.rrset.ttl) if answer.rrset is not None else 0)
+    records, ttl = await naptr_records(name, nameserver=nameserver, dns_timeout=dns_timeout)
+    url = smp_url_from_naptr(records, name, service=network.service, require_https=network.require_https)
+    return SmlAnswer(name, url, ttl)
+
+
+async def naptr_records(name: str, *, nameserver: tuple[str, int] | None = None,
+                        dns_timeout: float = 5.0) -> tuple[list[NaptrRecord], int]:
+    """The NAPTR records at ``name`` and their TTL (SmlError with a code for every DNS failure)."""
     answer = await _query(name, "NAPTR", nameserver, dns_timeout)
     records = [
         NaptrRecord(r.order, r.preference, r.flags.decode("ascii", "replace"), r.service.decode("ascii", "replace"),
                     r.regexp.decode("utf-8", "replace"), r.replacement.to_text(omit_final_dot=True) or ".")
         for r in answer
     ]
-    url = smp_url_from_naptr(records, name, service=network.service, require_https=network.require_https)
-    return SmlAnswer(name, url, int(answer.rrset.ttl) if answer.rrset is not None else 0)
+    return records, int(answer.rrset.ttl) if answer.rrset is not None else 0
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
