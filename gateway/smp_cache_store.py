@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, select
+from sqlalchemy import Column, Float, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from smp_client.cache import CacheEntry, discovery_from_json, discovery_to_json
+from smp_client.lookup import Discovery
 
 metadata = MetaData()
 smp_cache = Table(
@@ -26,22 +29,66 @@ smp_cache = Table(
 )
 
 
+_COLUMNS = "cache_key, network, participant, status, payload, error_code, error_text, fetched_at, expires_at"
+
+
 class DbSmpCache:
-    """Implements :class:`smp_client.cache.SharedCache` over the node's database."""
+    """Implements :class:`smp_client.cache.SharedCache` over the node's database.
+
+    Reads are the hot path (every process asks here when its memory level misses): they go through one held
+    connection, in autocommit, with the driver's own query call. A pooled SQLAlchemy round trip (checkout,
+    BEGIN, execute, ROLLBACK, checkin) is several times slower on aiosqlite, where each step is a thread hop.
+    The parsed answer is reused while the row is unchanged (same ``fetched_at``), so certificates are not
+    re-parsed on every read. Writes use SQLAlchemy's upsert on a pooled connection.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._postgres = engine.dialect.name == "postgresql"
+        self._insert = pg_insert if self._postgres else sqlite_insert
+        self._conn: AsyncConnection | None = None
+        self._driver: Any = None
+        self._lock = asyncio.Lock()
+        self._parsed: dict[str, tuple[float, Discovery]] = {}
+
+    async def _fetch(self, key: str) -> Any:
+        if self._driver is None:
+            self._conn = await self.engine.connect()
+            raw = await self._conn.get_raw_connection()
+            self._driver = raw.driver_connection
+        if self._postgres:
+            return await self._driver.fetchrow(f"SELECT {_COLUMNS} FROM smp_cache WHERE cache_key = $1", key)
+        async with self._driver.execute(f"SELECT {_COLUMNS} FROM smp_cache WHERE cache_key = ?", (key,)) as cursor:
+            return await cursor.fetchone()
 
     async def get(self, key: str) -> CacheEntry | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(smp_cache).where(smp_cache.c.cache_key == key))).first()
+        async with self._lock:
+            try:
+                row = await self._fetch(key)
+            except Exception:
+                await self.close()  # a broken connection is replaced on the next read
+                raise
         if row is None:
             return None
-        ok = row.status == "ok"
-        discovery = discovery_from_json(json.loads(row.payload)) if ok and row.payload else None
-        return CacheEntry(row.cache_key, row.network, row.participant, ok, discovery, row.error_code,
-                          row.error_text, row.fetched_at, row.expires_at)
+        cache_key_, network, participant, status, payload, error_code, error_text, fetched_at, expires_at = row
+        ok = status == "ok"
+        discovery = None
+        if ok and payload:
+            known = self._parsed.get(key)
+            if known is not None and known[0] == fetched_at:
+                discovery = known[1]
+            else:
+                discovery = discovery_from_json(json.loads(payload))
+                self._parsed[key] = (fetched_at, discovery)
+                if len(self._parsed) > 10_000:
+                    self._parsed.pop(next(iter(self._parsed)))
+        return CacheEntry(cache_key_, network, participant, ok, discovery, error_code, error_text, fetched_at,
+                          expires_at)
+
+    async def close(self) -> None:
+        conn, self._conn, self._driver = self._conn, None, None
+        if conn is not None:
+            await conn.close()
 
     async def put(self, entry: CacheEntry) -> None:
         values = {

@@ -74,6 +74,8 @@ class SmpDiscovery:
         return await self.cache.lookup(participant, document_type, process)
 
     async def close(self) -> None:
+        if isinstance(self.cache.shared, DbSmpCache):
+            await self.cache.shared.close()
         if self._session is not None:
             await self._session.close()
             self._session = None

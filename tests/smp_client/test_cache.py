@@ -136,8 +136,9 @@ async def test_shared_level_between_two_caches(db_url: str, tmp_path: Path) -> N
     try:
         clock = FakeClock()
         one, two = ScriptedResolver(), ScriptedResolver()
-        a = CachedDiscovery("test", one, shared=DbSmpCache(engine), clock=clock)
-        b = CachedDiscovery("test", two, shared=DbSmpCache(engine), clock=clock)
+        shared_a, shared_b = DbSmpCache(engine), DbSmpCache(engine)
+        a = CachedDiscovery("test", one, shared=shared_a, clock=clock)
+        b = CachedDiscovery("test", two, shared=shared_b, clock=clock)
         found = await a.lookup(PARTICIPANT, DOC, PROCESS)
         assert await b.lookup(PARTICIPANT, DOC, PROCESS) == found  # from the table, not the network
         assert two.calls == 0
@@ -150,6 +151,9 @@ async def test_shared_level_between_two_caches(db_url: str, tmp_path: Path) -> N
             await b.lookup(PARTICIPANT, DOC, PROCESS)
         assert caught.value.code == "SMP_NOT_FOUND" and two.calls == 0
         assert await DbSmpCache(engine).clear("test") == 1
+        assert await shared_b.get(a.memory.get(next(iter(a.memory._entries))).key) is None
+        await shared_a.close()
+        await shared_b.close()
     finally:
         await engine.dispose()
 
