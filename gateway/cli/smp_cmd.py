@@ -36,9 +36,10 @@ def hash_cmd(ctx: click.Context, participant: str, mode: str, zone: str, as_json
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
 @click.option("--trust", "trust_dir", type=click.Path(file_okay=False, exists=True), default=None,
               help="SMP trust store directory: the signature must verify against it.")
+@click.option("--xsd", "check_xsd", is_flag=True, help="Also validate against the official SMP schemas.")
 @json_option
 @click.pass_context
-def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, as_json: bool) -> None:
+def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, check_xsd: bool, as_json: bool) -> None:
     """Parse an SMP ServiceMetadata or ServiceGroup FILE (hardened); with --trust, verify its signature."""
     from datetime import UTC, datetime
     from pathlib import Path
@@ -52,6 +53,13 @@ def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, as_json: boo
     try:
         trust = TrustStore.from_directory(trust_dir) if trust_dir else None
         root = read_xml(data)
+        if check_xsd:
+            from smp_client import schema
+
+            errors = schema.validate(root)
+            if errors:
+                fail("SMP_SCHEMA_INVALID: " + "; ".join(errors[:5]))
+                return
         if root.tag.endswith("}ServiceGroup"):
             flavour_of(root)
             group = read_service_group(data)

@@ -20,7 +20,7 @@ def test_parse_signed_with_trust(tmp_path: Path) -> None:
     keys = smp_keys()
     doc = tmp_path / "sm.xml"
     doc.write_bytes(publish.build(metadata(Flavour.OASIS_2), keys.signer))
-    code, output = _run(str(doc), "--trust", str(keys.pki.node_dir / "trust"), "--json")
+    code, output = _run(str(doc), "--trust", str(keys.pki.node_dir / "trust"), "--xsd", "--json")
     assert code == 0, output
     data = json.loads(output)
     assert data["verified"] is True
@@ -57,3 +57,11 @@ def test_parse_service_group(tmp_path: Path) -> None:
     code, output = _run(str(doc))
     assert code == 0, output
     assert "https://smp.example/x/services/y" in output
+
+
+def test_parse_schema_invalid(tmp_path: Path) -> None:
+    doc = tmp_path / "bad.xml"
+    doc.write_bytes(publish.build(metadata(Flavour.OASIS_2), None).replace(b"<cbc:SMPVersionID>2.0</cbc:SMPVersionID>",
+                                                                        b""))
+    code, output = _run(str(doc), "--xsd")
+    assert code != 0 and "SMP_SCHEMA_INVALID" in output
