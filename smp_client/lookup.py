@@ -20,6 +20,7 @@ from smp_client.errors import SmpDocumentError
 from smp_client.http import fetch
 from smp_client.identifiers import Identifier
 from smp_client.model import DEFAULT_TRANSPORT_PROFILES, CertificateUse, Endpoint, ServiceMetadata
+from smp_client.naptr import check_smp_url
 from smp_client.parse import DEFAULT_MAX_BYTES
 from smp_client.select import select_endpoint
 from smp_client.sml import SmlNetwork, resolve_smp
@@ -87,7 +88,8 @@ async def discover(participant: Identifier, document_type: Identifier, process: 
     url = metadata_url(sml.smp_url, network.api, participant, document_type)
     metadata, max_age = await _metadata(session, url, network, now)
     if metadata.redirect is not None:  # one hop, and the target must be signed by the named certificate
-        target, target_age = await _metadata(session, metadata.redirect.href, network, now)
+        href = check_smp_url(metadata.redirect.href, require_https=network.sml.require_https)
+        target, target_age = await _metadata(session, href, network, now)
         check_redirect_target(metadata, target)
         metadata, max_age = target, min(a for a in (max_age, target_age, network.max_ttl_s) if a is not None)
     if metadata.participant != participant:

@@ -163,3 +163,64 @@ async def test_smp_down(dnsmasq: Start) -> None:
         with pytest.raises(SmpError) as caught:
             await discover(PARTICIPANT, DOC, PROCESS, network(server), session=session, now=NOW)
     assert caught.value.code == "SMP_UNREACHABLE"
+
+
+@pytest.mark.parametrize("api", ["oasis-1", "oasis-2"])
+async def test_redirect_one_hop_checked(dnsmasq: Start, api: SmpApi) -> None:
+    from smp_client.lookup import metadata_url
+    from smp_client.model import Redirect, ServiceMetadata
+
+    keys = smp_keys()
+    target_signer = keys.ec_signer  # the second SMP signs with another (trusted) key
+    assert target_signer.certificate is not None and keys.signer.certificate is not None
+    target = build_documents([metadata(Flavour.OASIS_1, partner_endpoint("https://redirected.example/as4"))],
+                             target_signer)
+    t_runner, t_base = await start_app(publisher_app(target))
+    href = metadata_url(t_base, api, PARTICIPANT, DOC)
+
+    async def run(named) -> object:  # type: ignore[no-untyped-def]
+        redirect = Redirect(href, named.subject.rfc4514_string(), (named,))
+        first = build_documents([ServiceMetadata(Flavour.OASIS_1, PARTICIPANT, DOC, (), redirect)], keys.signer)
+        runner, base = await start_app(publisher_app(first))
+        try:
+            server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+            async with aiohttp.ClientSession() as session:
+                try:
+                    return await discover(PARTICIPANT, DOC, PROCESS, network(server, api), session=session, now=NOW)
+                except SmpError as exc:
+                    return exc
+        finally:
+            await runner.cleanup()
+
+    try:
+        found = await run(target_signer.certificate)
+        assert not isinstance(found, SmpError), found
+        assert found.endpoint.address == "https://redirected.example/as4"  # type: ignore[attr-defined]
+        refused = await run(keys.signer.certificate)  # the Redirect names a different certificate
+        assert isinstance(refused, SmpError) and refused.code == "SMP_REDIRECT_CERTIFICATE"
+    finally:
+        await t_runner.cleanup()
+
+
+async def test_redirect_loop_refused(dnsmasq: Start) -> None:
+    from smp_client.model import Redirect, ServiceMetadata
+
+    keys = smp_keys()
+    cert = keys.signer.certificate
+    assert cert is not None
+    holder: dict[str, bytes] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=holder["doc"])
+    runner, base = await start_app(fixed_app(handler))
+    redirect = Redirect(f"{base}/again", cert.subject.rfc4514_string(), (cert,))
+    from smp_client import publish
+    holder["doc"] = publish.build(ServiceMetadata(Flavour.OASIS_1, PARTICIPANT, DOC, (), redirect), keys.signer)
+    try:
+        server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(SmpError) as caught:
+                await discover(PARTICIPANT, DOC, PROCESS, network(server), session=session, now=NOW)
+    finally:
+        await runner.cleanup()
+    assert caught.value.code == "SMP_REDIRECT_LOOP"
