@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import aiohttp
 from cryptography import x509
@@ -24,8 +25,14 @@ from pki.trust import TrustStore
 from pki.trust.model import ValidatedPath
 from smp_client import identifiers
 from smp_client.cache import CachedDiscovery, MemoryCache
+from smp_client.errors import SmpError
 from smp_client.identifiers import Identifier, Kind
 from smp_client.lookup import Discovery, Network, discover
+
+
+class AuditSink(Protocol):
+    async def append(self, event: str, actor: str, subject: str | None = None,
+                     details: Mapping[str, Any] | None = None) -> int: ...
 
 
 @dataclass
@@ -35,6 +42,7 @@ class SmpDiscovery:
     metrics: SmpMetrics | None
     receiver_party_id: str | None = None
     receiver_party_id_type: str | None = None
+    audit: AuditSink | None = None  # e.g. node.audit: refusals and stale answers become audit records
     _session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -71,7 +79,19 @@ class SmpDiscovery:
 
     async def lookup(self, participant: Identifier, document_type: Identifier,
                      process: Identifier | None = None) -> Discovery:
-        return await self.cache.lookup(participant, document_type, process)
+        facts = {"network": self.network.name, "participant": participant.uri, "document_type": document_type.uri,
+                 "process": process.uri if process else None}
+        try:
+            found = await self.cache.lookup(participant, document_type, process)
+        except SmpError as exc:
+            if self.audit is not None:
+                await self.audit.append("smp.lookup.refused", "node", details={**facts, "code": exc.code,
+                                                                                "reason": exc.message[:500]})
+            raise
+        if found.stale and self.audit is not None:
+            await self.audit.append("smp.lookup.stale", "node", details={**facts, "smp_url": found.smp_url,
+                                                                          "fetched_at": found.fetched_at.isoformat()})
+        return found
 
     async def close(self) -> None:
         if isinstance(self.cache.shared, DbSmpCache):

@@ -192,11 +192,19 @@ async def test_node_discovery_metrics(db_url: str, tmp_path: Path, dnsmasq: Call
     engine = await _engine(db_url, tmp_path)
     published = build_documents([metadata(Flavour.OASIS_1)], smp_keys().signer, max_age_s=300)
     runner, base = await start_app(publisher_app(published))
-    server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+    server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")], local_zones=[ZONE]))
     from smp_client.lookup import Network
     net = Network("test", SmlNetwork(ZONE, require_https=False), smp_keys().trust, nameserver=server.address)
     registry = CollectorRegistry()
     discovery = SmpDiscovery.create(net, engine=engine, registry=registry)
+    audited: list[tuple[str, dict]] = []
+
+    class Audit:
+        async def append(self, event, actor, subject=None, details=None):  # type: ignore[no-untyped-def]
+            audited.append((event, dict(details or {})))
+            return len(audited)
+
+    discovery.audit = Audit()
     try:
         for _ in range(3):
             await discovery.lookup(PARTICIPANT, DOC, PROCESS)
@@ -204,8 +212,29 @@ async def test_node_discovery_metrics(db_url: str, tmp_path: Path, dnsmasq: Call
         assert registry.get_sample_value("gateway_smp_lookups_total", {"source": "memory", "outcome": "hit"}) == 2
         with pytest.raises(SmpError):
             await discovery.lookup(identifiers.participant("iso6523-actorid-upis::0088:404"), DOC)
+        assert [(e, d["code"]) for e, d in audited] == [("smp.lookup.refused", "SML_NXDOMAIN")]
     finally:
         await discovery.close()
         await runner.cleanup()
         await engine.dispose()
     assert replace(_found(), stale=True).stale
+
+
+async def test_db_reads_follow_row_changes(db_url: str, tmp_path: Path) -> None:
+    from smp_client.cache import CacheEntry, cache_key
+    engine = await _engine(db_url, tmp_path)
+    store = DbSmpCache(engine)
+    try:
+        key = cache_key("test", PARTICIPANT, DOC, PROCESS)
+        assert await store.get(key) is None
+        first = _found()
+        await store.put(CacheEntry(key, "test", PARTICIPANT.uri, True, first, None, None, 1.0, 2.0))
+        assert (await store.get(key)).discovery == first  # type: ignore[union-attr]
+        moved = replace(first, endpoint=partner_endpoint("https://moved.example/as4"))
+        await store.put(CacheEntry(key, "test", PARTICIPANT.uri, True, moved, None, None, 3.0, 4.0))
+        again = await store.get(key)
+        assert again is not None and again.discovery is not None
+        assert again.discovery.endpoint.address == "https://moved.example/as4" and again.expires_at == 4.0
+    finally:
+        await store.close()
+        await engine.dispose()
