@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ class SmpDiscovery:
     @classmethod
     def create(cls, network: Network, *, engine: AsyncEngine | None, registry: CollectorRegistry | None = None,
                negative_ttl_s: int = 300, stale_max_s: int = 7 * 86_400, memory_entries: int = 10_000,
-               ) -> SmpDiscovery:
+               clock: Callable[[], float] = time.time) -> SmpDiscovery:
         metrics = SmpMetrics(registry) if registry is not None else None
         holder: list[SmpDiscovery] = []
 
@@ -59,7 +60,7 @@ class SmpDiscovery:
 
         cache = CachedDiscovery(network.name, resolve, shared=DbSmpCache(engine) if engine is not None else None,
                                 memory=MemoryCache(memory_entries), negative_ttl_s=negative_ttl_s,
-                                stale_max_s=stale_max_s, events=metrics)
+                                stale_max_s=stale_max_s, events=metrics, clock=clock)
         holder.append(cls(network, cache, metrics))
         return holder[0]
 

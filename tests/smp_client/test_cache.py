@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ def _found(ttl: int = 100) -> Discovery:
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = 1_000_000.0
+        self.now = time.time()  # real "now": certificates are checked against it
 
     def __call__(self) -> float:
         return self.now
@@ -196,7 +197,8 @@ async def test_node_discovery_metrics(db_url: str, tmp_path: Path, dnsmasq: Call
     from smp_client.lookup import Network
     net = Network("test", SmlNetwork(ZONE, require_https=False), smp_keys().trust, nameserver=server.address)
     registry = CollectorRegistry()
-    discovery = SmpDiscovery.create(net, engine=engine, registry=registry)
+    clock = FakeClock()
+    discovery = SmpDiscovery.create(net, engine=engine, registry=registry, clock=clock)
     audited: list[tuple[str, dict]] = []
 
     class Audit:
@@ -213,6 +215,12 @@ async def test_node_discovery_metrics(db_url: str, tmp_path: Path, dnsmasq: Call
         with pytest.raises(SmpError):
             await discovery.lookup(identifiers.participant("iso6523-actorid-upis::0088:404"), DOC)
         assert [(e, d["code"]) for e, d in audited] == [("smp.lookup.refused", "SML_NXDOMAIN")]
+        await runner.cleanup()  # the SMP goes down; the answer's TTL (300 s) runs out
+        clock.now += 301
+        stale = await discovery.lookup(PARTICIPANT, DOC, PROCESS)
+        assert stale.stale
+        assert registry.get_sample_value("gateway_smp_stale_answers_total", {"network": "test"}) == 1
+        assert audited[-1][0] == "smp.lookup.stale"
     finally:
         await discovery.close()
         await runner.cleanup()
