@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -81,8 +82,9 @@ class Dnsmasq:
             self.port = free_port()
             self.process = subprocess.Popen(
                 [DNSMASQ, "--no-daemon", f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces",
-                 "--no-resolv", "--no-hosts", f"--conf-file={conf}", "--pid-file=", "--user=root",
-                 "--log-facility=-"],
+                 "--no-resolv", "--no-hosts", f"--conf-file={conf}", "--pid-file=", "--log-facility=-",
+                 # as root dnsmasq would switch to "nobody", who cannot read a config under a private tmp dir
+                 *(["--user=root"] if os.geteuid() == 0 else [])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
             if self._wait_ready():

@@ -4,6 +4,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.cli.main import cli
 from smp_client import hashing, identifiers
@@ -118,3 +120,25 @@ def test_cli_hash() -> None:
     bad = runner.invoke(cli, ["smp", "hash", "nope"])
     assert bad.exit_code != 0
     assert "SMP_ID_SCHEME" in bad.output
+
+
+# --- properties -------------------------------------------------------------------------------------------
+
+
+_LOCAL = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=":"),
+                 min_size=1, max_size=40)
+
+
+@given(icd=st.from_regex(r"\A[0-9]{4}\Z"), local=_LOCAL)
+def test_printed_form_parses_back_and_case_folds(icd: str, local: str) -> None:
+    ident = identifiers.participant(f"iso6523-actorid-upis::{icd}:{local}")
+    assert identifiers.participant(ident.uri) == ident
+    assert identifiers.participant(f"ISO6523-ACTORID-UPIS::{icd}:{local.upper()}") == ident
+    name = hashing.dns_name(ident, ZONE)
+    assert all(0 < len(label) <= 63 for label in name.split("."))
+
+
+@given(value=_LOCAL)
+def test_document_ids_round_trip_exactly(value: str) -> None:
+    doc = identifiers.document_type(f"busdox-docid-qns::{value}")
+    assert doc.value == value and identifiers.document_type(doc.uri) == doc
