@@ -109,6 +109,7 @@ class SmpSection(_Section):
     trust_dir: Path | None = None  # SMP signer trust store (pki.trust layout); required for lookups
     as4_trust_dir: Path | None = None  # the network's AS4 trust anchor: dynamically found partners must chain to it
     dns: str | None = None  # HOST:PORT of the resolver to ask; default: the system resolver
+    tls_trust_dir: Path | None = None  # CAs for the SMPs' HTTPS (pki.trust layout); default: the system's
     require_https: bool = True  # SML answers and endpoint URLs must be https
     transport_profiles: tuple[str, ...] = ("bdxr-transport-ebms3-as4-v1p0", "peppol-transport-as4-v2_0")
     min_ttl_s: int = Field(default=60, ge=0)

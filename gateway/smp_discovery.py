@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class SmpDiscovery:
     receiver_party_id: str | None = None
     receiver_party_id_type: str | None = None
     audit: AuditSink | None = None  # e.g. node.audit: refusals and stale answers become audit records
+    tls: ssl.SSLContext | None = None  # verifies the SMPs' HTTPS certificates; None: the system's CAs
     _session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -69,13 +71,15 @@ class SmpDiscovery:
                       registry: CollectorRegistry | None = None, trust_dir: Path | None = None) -> SmpDiscovery:
         made = cls.create(network_from_settings(section, trust_dir=trust_dir), engine=engine, registry=registry,
                           negative_ttl_s=section.negative_ttl_s, stale_max_s=section.stale_max_s)
+        made.tls = client_tls(section.tls_trust_dir) if section.tls_trust_dir else None
         made.receiver_party_id = section.receiver_party_id
         made.receiver_party_id_type = section.receiver_party_id_type
         return made
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            connector = aiohttp.TCPConnector(ssl=self.tls) if self.tls is not None else None
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     async def lookup(self, participant: Identifier, document_type: Identifier,
@@ -100,6 +104,17 @@ class SmpDiscovery:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def client_tls(trust_dir: Path | str) -> ssl.SSLContext:
+    """TLS 1.2+ client context trusting the anchors of a pki trust store directory (hostnames checked)."""
+    try:
+        anchors = TrustStore.from_directory(trust_dir, name="smp-tls").ssl_cadata()
+    except ValueError as exc:
+        raise ConfigError("smp.tls_trust_dir", str(exc)) from None
+    context = ssl.create_default_context(cadata=anchors)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 # --- what the AS4 sender and receiver call --------------------------------------------------------------

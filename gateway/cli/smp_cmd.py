@@ -103,11 +103,13 @@ def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, check_xsd: b
 @click.option("--mode", type=click.Choice([m.value for m in hashing.HashMode]), default=None)
 @click.option("--api", type=click.Choice(["oasis-1", "oasis-2"]), default=None, help="SMP REST API.")
 @click.option("--allow-http", is_flag=True, help="Accept http SMP and endpoint URLs (test networks only).")
+@click.option("--tls-trust", "tls_trust", type=click.Path(file_okay=False, exists=True), default=None,
+              help="CAs for the SMP's HTTPS (default: [smp] tls_trust_dir, else the system's).")
 @json_option
 @click.pass_context
 def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str | None, zone: str | None,
                dns: str | None, trust_dir: str | None, mode: str | None, api: str | None, allow_http: bool,
-               as_json: bool) -> None:
+               tls_trust: str | None, as_json: bool) -> None:
     """Discover PARTICIPANT's endpoint for a document type: SML (DNS) → SMP → verified endpoint."""
     import asyncio
     from datetime import UTC, datetime
@@ -116,6 +118,7 @@ def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str
 
     from gateway.cli.common import settings_from
     from gateway.config import ConfigError
+    from gateway.smp_discovery import client_tls
     from gateway.smp_network import network_from_settings
     from smp_client.lookup import discover
     from smp_client.model import endpoint_json
@@ -126,12 +129,15 @@ def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str
                identifiers.process(process) if process else None)
         network = network_from_settings(settings.smp, trust_dir=trust_dir, zone=zone, dns=dns, api=api, mode=mode,
                                         require_https=False if allow_http else None)
+        tls_dir = tls_trust or settings.smp.tls_trust_dir
+        tls = client_tls(tls_dir) if tls_dir else None
     except (SmpError, ConfigError) as exc:
         fail(str(exc))
         return
 
     async def run():  # type: ignore[no-untyped-def]
-        async with aiohttp.ClientSession() as session:
+        connector = aiohttp.TCPConnector(ssl=tls) if tls is not None else None
+        async with aiohttp.ClientSession(connector=connector) as session:
             return await discover(*ids, network, session=session, now=datetime.now(UTC))
 
     try:
@@ -151,7 +157,10 @@ def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str
               help="Publisher directory with publisher.toml (see gateway/smp_publisher.py).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8481, type=int, show_default=True, help="0: any free port (printed).")
-def serve_cmd(directory: str, host: str, port: int) -> None:
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="PEM certificate chain: serve HTTPS (with --tls-key).")
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True), default=None)
+def serve_cmd(directory: str, host: str, port: int, tls_cert: str | None, tls_key: str | None) -> None:
     """Serve signed SMP 1.0 and 2.0 documents for the configured participants (tests and demos)."""
     import asyncio
 
@@ -165,14 +174,25 @@ def serve_cmd(directory: str, host: str, port: int) -> None:
         fail(f"{exc.code}: {exc}")
         return
     app = publisher_app(build_documents(services, signer, flavour_1=flavour_1, max_age_s=max_age))
+    tls = None
+    if tls_cert or tls_key:
+        import ssl
+
+        if not (tls_cert and tls_key):
+            fail("SMP_PUBLISHER_CONFIG: give both --tls-cert and --tls-key")
+            return
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        tls.load_cert_chain(tls_cert, tls_key)
 
     async def run() -> None:
         runner = web.AppRunner(app)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=tls)
         await site.start()
         bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        click.echo(f"SMP publisher on http://{host}:{bound}/ ({len(services)} services)", err=False)
+        scheme = "https" if tls else "http"
+        click.echo(f"SMP publisher on {scheme}://{host}:{bound}/ ({len(services)} services)", err=False)
         try:
             await asyncio.Event().wait()
         finally:

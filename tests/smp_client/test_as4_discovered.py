@@ -1,6 +1,8 @@
 """Done-when of issue 7: a message reaches a partner known only by participant identifier, through a real DNS
-server (dnsmasq) and an SMP (the local publisher, SMP 2.0 with typed certificates), every verification on,
-on eDelivery AS4 1.15 and 2.0. The receiver is a real node with its existing ``/as4`` route."""
+server (dnsmasq) and an SMP (the local publisher, SMP 2.0 with typed certificates), every verification on
+(https required for the SML answer, the SMP and the endpoint, TLS certificates checked against the dev CA,
+SMP signature against the SMP trust store, partner certificates against the network's AS4 anchor), on
+eDelivery AS4 1.15 and 2.0. The receiver is a real node with its existing ``/as4`` route."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from as4.profiles import EDELIVERY_1_15, EDELIVERY_2_0, As4Profile
 from gateway.as4_pmodes import PModeStore
 from gateway.db.schema import as4_inbound
 from gateway.runtime import Node
-from gateway.smp_discovery import SmpDiscovery, discover_agreement
+from gateway.smp_discovery import SmpDiscovery, client_tls, discover_agreement
 from gateway.smp_publisher import build_documents, publisher_app
 from gateway.web.app import build_app
 from pki.keys.port import KeyPurpose
@@ -42,7 +44,7 @@ from smp_client.sml import SmlNetwork
 from tests.as4.secfixtures import pki
 from tests.conftest import make_settings
 from tests.smp_client.dnsmasq import Dnsmasq, DnsZone, Naptr
-from tests.smp_client.servers import start_app
+from tests.smp_client.servers import server_tls, start_app
 from tests.smp_client.smpfixtures import smp_keys
 
 ZONE = "sml.as4.example"
@@ -96,14 +98,17 @@ async def test_message_reaches_partner_known_only_by_participant_id(
     settings = make_settings(tmp_path / "b", f"sqlite:///{tmp_path / 'b.db'}", pki__dir=str(keys.node_dir))
     node = await Node.open(settings)
     await PModeStore(node.engine).load_file(_receiver_pmode(tmp_path, profile))
-    b_runner, b_base = await start_app(build_app(node))
+    b_runner, b_base = await start_app(build_app(node), tls=server_tls())
+    assert b_base.startswith("https://")
     service = ServiceMetadata(Flavour.OASIS_2, RECEIVER, DOC,
                               (ProcessGroup((PROCESS,), (_published_endpoint(f"{b_base}/as4", profile),)),))
-    smp_runner, smp_base = await start_app(publisher_app(build_documents([service], smp_keys().signer)))
+    smp_runner, smp_base = await start_app(publisher_app(build_documents([service], smp_keys().signer)),
+                                           tls=server_tls())
     server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(RECEIVER, ZONE), f"!.*!{smp_base}!")]))
-    network = Network("oots-test", SmlNetwork(ZONE, require_https=False), smp_keys().trust, api="oasis-2",
-                      require_https_endpoint=False, nameserver=server.address)
+    network = Network("oots-test", SmlNetwork(ZONE, require_https=True), smp_keys().trust, api="oasis-2",
+                      require_https_endpoint=True, nameserver=server.address)
     discovery = SmpDiscovery.create(network, engine=None)
+    discovery.tls = client_tls(keys.node_dir / "trust")
     try:
         pmode, found = await discover_agreement(
             discovery, participant=RECEIVER.full, document_type=DOC, process=PROCESS,
@@ -121,13 +126,15 @@ async def test_message_reaches_partner_known_only_by_participant_id(
                                   pmode.profile,
                                   signer=keys.partner.signer(KeyPurpose.AS4_SIGNING, family=profile.signing_family),
                                   recipient_certificate=pmode.encryption_certificate)
-        async with aiohttp.ClientSession() as http, http.post(
+        connector = aiohttp.TCPConnector(ssl=client_tls(keys.node_dir / "trust"))
+        async with aiohttp.ClientSession(connector=connector) as http, http.post(
                 pmode.endpoint, data=b"".join(outbound.body), headers={"Content-Type": outbound.content_type}) as resp:
             status, content_type, body = resp.status, resp.headers["Content-Type"], await resp.read()
         assert status == 200, body[:500]
         receipt = check_response(content_type, body, outbound, profile=pmode.profile,
                                  signer_resolver=signer_resolver(pmode), key_store=keys.partner)
         assert receipt.message_info.ref_to_message_id == outbound.message_id
+        assert pmode.endpoint.startswith("https://localhost:") and found.smp_url.startswith("https://localhost:")
         async with node.engine.connect() as conn:
             rows = (await conn.execute(select(as4_inbound))).all()
         assert [r.message_id for r in rows] == [outbound.message_id]
@@ -157,6 +164,27 @@ async def test_discovered_partner_outside_the_network_pki_refused(
             await discover_agreement(discovery, participant=RECEIVER, document_type=DOC, process=PROCESS,
                                      initiator=PModeParty("EE-AP", ROLE_I, UNREG), as4_trust=keys.trust)
         assert caught.value.code == "SMP_ENDPOINT_CERT_UNTRUSTED"
+    finally:
+        await discovery.close()
+        await smp_runner.cleanup()
+
+
+async def test_smp_with_an_untrusted_tls_certificate_is_unreachable(dnsmasq: Callable[[DnsZone], Dnsmasq]) -> None:
+    """The SMP's HTTPS certificate is checked: without the dev CA among the trusted CAs, no answer is read."""
+    service = ServiceMetadata(Flavour.OASIS_2, RECEIVER, DOC, (ProcessGroup((PROCESS,), (
+        _published_endpoint("https://localhost:9/as4", EDELIVERY_1_15),)),))
+    smp_runner, smp_base = await start_app(publisher_app(build_documents([service], smp_keys().signer)),
+                                           tls=server_tls())
+    server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(RECEIVER, ZONE), f"!.*!{smp_base}!")]))
+    network = Network("oots-test", SmlNetwork(ZONE), smp_keys().trust, api="oasis-2", nameserver=server.address)
+    discovery = SmpDiscovery.create(network, engine=None)  # the system's CAs: the dev CA is not among them
+    try:
+        with pytest.raises(SmpError) as caught:
+            await discovery.lookup(RECEIVER, DOC, PROCESS)
+        assert caught.value.code == "SMP_UNREACHABLE" and "certificate" in caught.value.message.lower()
+        discovery.tls = client_tls(pki().node_dir / "trust")
+        await discovery.close()  # a new session with the dev CA trusted
+        assert (await discovery.lookup(RECEIVER, DOC, PROCESS)).endpoint.address == "https://localhost:9/as4"
     finally:
         await discovery.close()
         await smp_runner.cleanup()

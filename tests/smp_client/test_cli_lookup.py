@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 
 from gateway.cli.main import cli
+from pki.keys.port import KeyPurpose
 from smp_client.hashing import dns_name
 from tests.smp_client.dnsmasq import Dnsmasq, DnsZone, Naptr
 from tests.smp_client.smpfixtures import DOC, PARTICIPANT, PROCESS, partner_endpoint, smp_keys
@@ -46,19 +47,24 @@ certificates = [{{ file = "certs/ap.pem", type_code = "signing" }}]
 def test_serve_and_lookup(tmp_path: Path, dnsmasq: Callable[[DnsZone], Dnsmasq]) -> None:
     directory = _publisher_dir(tmp_path)
     env = {**os.environ, "GATEWAY_NODE__DATA_DIR": str(tmp_path / "data")}
+    node = smp_keys().pki.node
+    tls = node.entries(KeyPurpose.TLS_SERVER, live_only=True)[0]
     process = subprocess.Popen([sys.executable, "-m", "gateway.cli.main", "smp", "serve", "--dir", str(directory),
-                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                                "--host", "localhost", "--port", "0",
+                                "--tls-cert", str(node.path(tls.chain_file or tls.cert_file)),
+                                "--tls-key", str(node.path(tls.key_file))],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         assert process.stdout is not None
         line = process.stdout.readline().decode()
-        base = re.search(r"(http://[0-9.:]+)/", line)
+        base = re.search(r"(https://localhost:[0-9]+)/", line)
         assert base, line + process.stderr.read().decode() if process.stderr else line
         server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base.group(1)}!")]))
         trust = str(smp_keys().pki.node_dir / "trust")
         for api in ("oasis-1", "oasis-2"):
             result = CliRunner().invoke(cli, [
                 "smp", "lookup", PARTICIPANT.uri, "--doc-type", DOC.uri, "--process", PROCESS.uri, "--sml", ZONE,
-                "--dns", f"127.0.0.1:{server.port}", "--trust", trust, "--api", api, "--allow-http", "--json"])
+                "--dns", f"127.0.0.1:{server.port}", "--trust", trust, "--api", api, "--tls-trust", trust, "--json"])
             assert result.exit_code == 0, result.output
             data = json.loads(result.output)
             assert data["endpoint"]["address"] == "https://ap.partner.example/as4"
