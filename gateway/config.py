@@ -121,6 +121,27 @@ class SmpSection(_Section):
     max_document_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
     receiver_party_id: str | None = None  # dynamic PModes: the partner's eb:To PartyId (default: certificate CN)
     receiver_party_id_type: str | None = "urn:oasis:names:tc:ebcore:partyid-type:unregistered"
+    # More networks: [smp.networks.<name>] tables override any of the keys above for that network.
+    networks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("networks")
+    @classmethod
+    def _networks_valid(cls, networks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, overrides in networks.items():
+            if "networks" in overrides:
+                raise ValueError(f"networks.{name}: networks do not nest")
+            SmpSection.model_validate({**overrides, "network": name})  # the error names the bad key
+        return networks
+
+    def for_network(self, name: str | None) -> SmpSection:
+        """This section (name None or its own) or a named network's keys merged over it."""
+        if name is None or name == self.network:
+            return self
+        if name not in self.networks:
+            known = ", ".join(sorted([self.network, *self.networks]))
+            raise ConfigError("smp.networks", f"no SMP network {name!r} (configured: {known})")
+        base = self.model_dump(exclude={"networks"})
+        return SmpSection.model_validate({**base, **self.networks[name], "network": name})
 
 
 class LoggingSection(_Section):

@@ -96,6 +96,7 @@ def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, check_xsd: b
 @click.argument("participant")
 @click.option("--doc-type", "doc_type", required=True, help="Document type identifier (scheme::value).")
 @click.option("--process", "process", default=None, help="Process identifier (scheme::value).")
+@click.option("--network", "network_name", default=None, help="A network from [smp.networks] (default: [smp]).")
 @click.option("--sml", "zone", default=None, help="SML zone (default: [smp] sml_zone).")
 @click.option("--dns", "dns", default=None, help="DNS server HOST:PORT (default: [smp] dns, else the system's).")
 @click.option("--trust", "trust_dir", type=click.Path(file_okay=False, exists=True), default=None,
@@ -107,7 +108,8 @@ def parse_cmd(ctx: click.Context, file: str, trust_dir: str | None, check_xsd: b
               help="CAs for the SMP's HTTPS (default: [smp] tls_trust_dir, else the system's).")
 @json_option
 @click.pass_context
-def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str | None, zone: str | None,
+def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str | None, network_name: str | None,
+               zone: str | None,
                dns: str | None, trust_dir: str | None, mode: str | None, api: str | None, allow_http: bool,
                tls_trust: str | None, as_json: bool) -> None:
     """Discover PARTICIPANT's endpoint for a document type: SML (DNS) → SMP → verified endpoint."""
@@ -127,9 +129,10 @@ def lookup_cmd(ctx: click.Context, participant: str, doc_type: str, process: str
     try:
         ids = (identifiers.participant(participant), identifiers.document_type(doc_type),
                identifiers.process(process) if process else None)
-        network = network_from_settings(settings.smp, trust_dir=trust_dir, zone=zone, dns=dns, api=api, mode=mode,
+        section = settings.smp.for_network(network_name)
+        network = network_from_settings(section, trust_dir=trust_dir, zone=zone, dns=dns, api=api, mode=mode,
                                         require_https=False if allow_http else None)
-        tls_dir = tls_trust or settings.smp.tls_trust_dir
+        tls_dir = tls_trust or section.tls_trust_dir
         tls = client_tls(tls_dir) if tls_dir else None
     except (SmpError, ConfigError) as exc:
         fail(str(exc))
