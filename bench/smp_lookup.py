@@ -107,7 +107,7 @@ async def shared_rate(url: str, network: Network, seconds: float) -> float:
     settings = load_settings(environ={"GATEWAY_DATABASE__URL": url}, default_file=False)
     engine = create_engine(settings)
     await upgrade(engine)
-    discovery = SmpDiscovery.create(network, engine=engine, memory_entries=0)
+    discovery = SmpDiscovery(network, engine=engine, memory_entries=0)
     try:
         await discovery.lookup(PARTICIPANT, DOC, PROCESS)  # fills the table
         return await rate(lambda: discovery.lookup(PARTICIPANT, DOC, PROCESS), seconds)
@@ -170,7 +170,7 @@ async def main(args: argparse.Namespace, base: Path) -> dict[str, float]:
         figures.update({"smp_cold_lookup_ms": round(cold_ms, 3), "bare_dns_plus_get_ms": round(baseline, 3),
                         "smp_cold_over_bare_ratio": round(cold_ms / baseline, 2)})
 
-        inproc = SmpDiscovery.create(network, engine=None, memory_entries=MemoryCache().max_entries)
+        inproc = SmpDiscovery(network, engine=None, memory_entries=MemoryCache().max_entries)
         try:
             await inproc.lookup(PARTICIPANT, DOC, PROCESS)
             per_s = await rate(lambda: inproc.lookup(PARTICIPANT, DOC, PROCESS), args.seconds)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,39 +36,32 @@ class AuditSink(Protocol):
                      details: Mapping[str, Any] | None = None) -> int: ...
 
 
-@dataclass
 class SmpDiscovery:
-    network: Network
-    cache: CachedDiscovery
-    metrics: SmpMetrics | None
-    receiver_party_id: str | None = None
-    receiver_party_id_type: str | None = None
-    audit: AuditSink | None = None  # e.g. node.audit: refusals and stale answers become audit records
-    tls: ssl.SSLContext | None = None  # verifies the SMPs' HTTPS certificates; None: the system's CAs
-    _session: aiohttp.ClientSession | None = None
+    """Discovery for one network, cached in two levels; one per node process and network."""
 
-    @classmethod
-    def create(cls, network: Network, *, engine: AsyncEngine | None, registry: CollectorRegistry | None = None,
-               negative_ttl_s: int = 300, stale_max_s: int = 7 * 86_400, memory_entries: int = 10_000,
-               clock: Callable[[], float] = time.time) -> SmpDiscovery:
-        metrics = SmpMetrics(registry) if registry is not None else None
-        holder: list[SmpDiscovery] = []
+    def __init__(self, network: Network, *, engine: AsyncEngine | None, registry: CollectorRegistry | None = None,
+                 negative_ttl_s: int = 300, stale_max_s: int = 7 * 86_400, memory_entries: int = 10_000,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.network = network
+        self.metrics = SmpMetrics(registry) if registry is not None else None
+        self.cache = CachedDiscovery(network.name, self._resolve,
+                                     shared=DbSmpCache(engine) if engine is not None else None,
+                                     memory=MemoryCache(memory_entries), negative_ttl_s=negative_ttl_s,
+                                     stale_max_s=stale_max_s, events=self.metrics, clock=clock)
+        self.receiver_party_id: str | None = None
+        self.receiver_party_id_type: str | None = None
+        self.audit: AuditSink | None = None  # e.g. node.audit: refusals and stale answers become audit records
+        self.tls: ssl.SSLContext | None = None  # verifies the SMPs' HTTPS certificates; None: the system's CAs
+        self._session: aiohttp.ClientSession | None = None
 
-        async def resolve(participant: Identifier, document_type: Identifier, process: Identifier | None,
-                          now: datetime) -> Discovery:
-            return await discover(participant, document_type, process, network,
-                                  session=holder[0].session(), now=now)
-
-        cache = CachedDiscovery(network.name, resolve, shared=DbSmpCache(engine) if engine is not None else None,
-                                memory=MemoryCache(memory_entries), negative_ttl_s=negative_ttl_s,
-                                stale_max_s=stale_max_s, events=metrics, clock=clock)
-        holder.append(cls(network, cache, metrics))
-        return holder[0]
+    async def _resolve(self, participant: Identifier, document_type: Identifier, process: Identifier | None,
+                       now: datetime) -> Discovery:
+        return await discover(participant, document_type, process, self.network, session=self.session(), now=now)
 
     @classmethod
     def from_settings(cls, section: SmpSection, *, engine: AsyncEngine | None,
                       registry: CollectorRegistry | None = None, trust_dir: Path | None = None) -> SmpDiscovery:
-        made = cls.create(network_from_settings(section, trust_dir=trust_dir), engine=engine, registry=registry,
+        made = cls(network_from_settings(section, trust_dir=trust_dir), engine=engine, registry=registry,
                           negative_ttl_s=section.negative_ttl_s, stale_max_s=section.stale_max_s)
         made.tls = client_tls(section.tls_trust_dir) if section.tls_trust_dir else None
         made.receiver_party_id = section.receiver_party_id

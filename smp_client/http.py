@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -26,14 +27,14 @@ class Fetched:
     max_age: int | None  # seconds, None when the response says nothing
 
 
-def max_age_of(headers: "aiohttp.typedefs.LooseHeaders") -> int | None:  # noqa: UP037 - aiohttp alias
-    cache_control = headers.get("Cache-Control", "")  # type: ignore[union-attr]
+def max_age_of(headers: Mapping[str, str]) -> int | None:
+    cache_control = headers.get("Cache-Control", "")
     if re.search(r"no-store|no-cache", cache_control, re.IGNORECASE):
         return 0
     match = _MAX_AGE.search(cache_control)
     if match:
         return int(match.group(1))
-    expires, date = headers.get("Expires"), headers.get("Date")  # type: ignore[union-attr]
+    expires, date = headers.get("Expires"), headers.get("Date")
     if expires and date:
         try:
             return max(0, int((parsedate_to_datetime(expires) - parsedate_to_datetime(date)).total_seconds()))

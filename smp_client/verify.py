@@ -4,7 +4,8 @@ Accepted: an enveloped ``ds:Signature`` that is a direct child of the document e
 certificate (from its KeyInfo) the trust store validates for SMP signing at ``now``, and whose references
 cover the ServiceMetadata we then read (checked on the verified elements with :func:`pki.xml.verification.covers`,
 never with a fresh search of the document: that is how a wrapped, unsigned copy is refused). SMP 2.0 may carry
-several signatures; one trusted signature covering the document is enough, as long as none fails outright.
+several signatures: each must verify, be by a trusted SMP signer and cover the document (strict on purpose: a
+signature we cannot vouch for is a reason to refuse, not to ignore).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ async def test_message_reaches_partner_known_only_by_participant_id(
     server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(RECEIVER, ZONE), f"!.*!{smp_base}!")]))
     network = Network("oots-test", SmlNetwork(ZONE, require_https=True), smp_keys().trust, api="oasis-2",
                       require_https_endpoint=True, nameserver=server.address)
-    discovery = SmpDiscovery.create(network, engine=None)
+    discovery = SmpDiscovery(network, engine=None)
     discovery.tls = client_tls(keys.node_dir / "trust")
     try:
         pmode, found = await discover_agreement(
@@ -158,7 +158,7 @@ async def test_discovered_partner_outside_the_network_pki_refused(
     server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(RECEIVER, ZONE), f"!.*!{smp_base}!")]))
     network = Network("oots-test", SmlNetwork(ZONE, require_https=False), smp_keys().trust, api="oasis-2",
                       require_https_endpoint=False, nameserver=server.address)
-    discovery = SmpDiscovery.create(network, engine=None)
+    discovery = SmpDiscovery(network, engine=None)
     try:
         with pytest.raises(SmpError) as caught:
             await discover_agreement(discovery, participant=RECEIVER, document_type=DOC, process=PROCESS,
@@ -177,7 +177,7 @@ async def test_smp_with_an_untrusted_tls_certificate_is_unreachable(dnsmasq: Cal
                                            tls=server_tls())
     server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(RECEIVER, ZONE), f"!.*!{smp_base}!")]))
     network = Network("oots-test", SmlNetwork(ZONE), smp_keys().trust, api="oasis-2", nameserver=server.address)
-    discovery = SmpDiscovery.create(network, engine=None)  # the system's CAs: the dev CA is not among them
+    discovery = SmpDiscovery(network, engine=None)  # the system's CAs: the dev CA is not among them
     try:
         with pytest.raises(SmpError) as caught:
             await discovery.lookup(RECEIVER, DOC, PROCESS)

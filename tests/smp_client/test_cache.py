@@ -198,7 +198,7 @@ async def test_node_discovery_metrics(db_url: str, tmp_path: Path, dnsmasq: Call
     net = Network("test", SmlNetwork(ZONE, require_https=False), smp_keys().trust, nameserver=server.address)
     registry = CollectorRegistry()
     clock = FakeClock()
-    discovery = SmpDiscovery.create(net, engine=engine, registry=registry, clock=clock)
+    discovery = SmpDiscovery(net, engine=engine, registry=registry, clock=clock)
     audited: list[tuple[str, dict]] = []
 
     class Audit:
