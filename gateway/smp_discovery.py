@@ -76,19 +76,24 @@ class SmpDiscovery:
 
     async def lookup(self, participant: Identifier, document_type: Identifier,
                      process: Identifier | None = None) -> Discovery:
-        facts = {"network": self.network.name, "participant": participant.uri, "document_type": document_type.uri,
-                 "process": process.uri if process else None}
         try:
             found = await self.cache.lookup(participant, document_type, process)
         except SmpError as exc:
             if self.audit is not None:
-                await self.audit.append("smp.lookup.refused", "node", details={**facts, "code": exc.code,
-                                                                                "reason": exc.message[:500]})
+                await self.audit.append("smp.lookup.refused", "node", details={
+                    **self._facts(participant, document_type, process), "code": exc.code,
+                    "reason": exc.message[:500]})
             raise
         if found.stale and self.audit is not None:
-            await self.audit.append("smp.lookup.stale", "node", details={**facts, "smp_url": found.smp_url,
-                                                                          "fetched_at": found.fetched_at.isoformat()})
+            await self.audit.append("smp.lookup.stale", "node", details={
+                **self._facts(participant, document_type, process), "smp_url": found.smp_url,
+                "fetched_at": found.fetched_at.isoformat()})
         return found
+
+    def _facts(self, participant: Identifier, document_type: Identifier,
+               process: Identifier | None) -> dict[str, str | None]:
+        return {"network": self.network.name, "participant": participant.uri, "document_type": document_type.uri,
+                "process": process.uri if process else None}
 
     async def close(self) -> None:
         if isinstance(self.cache.shared, DbSmpCache):
