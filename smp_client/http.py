@@ -51,8 +51,10 @@ async def fetch(session: aiohttp.ClientSession, url: str, *, max_bytes: int = DE
             async with session.get(url, allow_redirects=False) as response:
                 if response.status == 404:
                     raise SmpHttpError("SMP_NOT_FOUND", f"{url}: 404, the SMP does not know this participant/service")
-                if response.status != 200:
+                if response.status >= 500:  # the SMP is failing: an outage, the cache may answer stale
                     raise SmpHttpError("SMP_HTTP_STATUS", f"{url}: HTTP {response.status}")
+                if response.status != 200:  # redirects are not followed; 4xx: a definitive refusal
+                    raise SmpHttpError("SMP_HTTP_UNEXPECTED", f"{url}: HTTP {response.status}")
                 declared = response.content_length
                 if declared is not None and declared > max_bytes:
                     raise SmpHttpError("SMP_TOO_LARGE", f"{url}: {declared} bytes exceeds the limit of {max_bytes}")

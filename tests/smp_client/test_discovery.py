@@ -99,6 +99,16 @@ async def test_smp_500(dnsmasq: Start) -> None:
     assert (await _bad_smp(dnsmasq, handler)).code == "SMP_HTTP_STATUS"
 
 
+async def test_smp_403_and_http_redirect_not_followed(dnsmasq: Start) -> None:
+    async def forbidden(request: web.Request) -> web.Response:
+        return web.Response(status=403)
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("https://elsewhere.example/")
+    assert (await _bad_smp(dnsmasq, forbidden)).code == "SMP_HTTP_UNEXPECTED"
+    assert (await _bad_smp(dnsmasq, moved)).code == "SMP_HTTP_UNEXPECTED"
+
+
 async def test_smp_oversized_streamed_and_declared(dnsmasq: Start) -> None:
     async def chunked(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
