@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from cryptography import x509
@@ -29,6 +29,9 @@ from smp_client.cache import CachedDiscovery, MemoryCache
 from smp_client.errors import SmpError
 from smp_client.identifiers import Identifier, Kind
 from smp_client.lookup import Discovery, Network, discover
+
+if TYPE_CHECKING:  # runtime imports the world; only the type is needed here
+    from gateway.runtime import Node
 
 
 class AuditSink(Protocol):
@@ -166,3 +169,14 @@ def check_dynamic_sender(certificate: x509.Certificate, intermediates: Sequence[
 
 def _as_id(value: Identifier | str, kind: Kind) -> Identifier:
     return value if isinstance(value, Identifier) else identifiers.parse(value, kind)
+
+
+def open_discovery(node: Node, network: str | None = None) -> SmpDiscovery | None:
+    """The node's discovery for ``network`` (default ``[smp]``): shared cache in the node's database, metrics in
+    its registry, audit records in its log. None when discovery is not configured (no ``[smp] trust_dir``)."""
+    section = node.settings.smp.for_network(network)
+    if section.trust_dir is None:
+        return None
+    discovery = SmpDiscovery.from_settings(section, engine=node.engine, registry=node.metrics.registry)
+    discovery.audit = node.audit
+    return discovery

@@ -246,3 +246,43 @@ async def test_db_reads_follow_row_changes(db_url: str, tmp_path: Path) -> None:
     finally:
         await store.close()
         await engine.dispose()
+
+
+async def test_open_discovery_on_a_node(tmp_path: Path, dnsmasq: Callable[[DnsZone], Dnsmasq]) -> None:
+    from gateway.runtime import Node
+    from gateway.smp_discovery import open_discovery
+    from tests.conftest import make_settings
+
+    published = build_documents([metadata(Flavour.OASIS_1)], smp_keys().signer)
+    runner, base = await start_app(publisher_app(published))
+    server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")], local_zones=[ZONE]))
+    plain = await Node.open(make_settings(tmp_path / "n0", f"sqlite:///{tmp_path / 'n0.db'}"))
+    try:
+        assert open_discovery(plain) is None  # not configured
+    finally:
+        await plain.close()
+    settings = make_settings(tmp_path / "n1", f"sqlite:///{tmp_path / 'n1.db'}", smp__trust_dir=str(
+        smp_keys().pki.node_dir / "trust"), smp__sml_zone=ZONE, smp__dns=f"127.0.0.1:{server.port}",
+        smp__require_https="false")
+    node = await Node.open(settings)
+    discovery = open_discovery(node)
+    assert discovery is not None
+    try:
+        assert (await discovery.lookup(PARTICIPANT, DOC, PROCESS)).endpoint.address == "https://ap.partner.example/as4"
+        with pytest.raises(SmpError):
+            await discovery.lookup(identifiers.participant("iso6523-actorid-upis::0088:1"), DOC)
+        assert b"gateway_smp_lookups_total" in node.metrics.render()
+    finally:
+        await discovery.close()
+        await runner.cleanup()
+        await node.close()
+    from sqlalchemy import select
+
+    from gateway.db.schema import audit_record
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            events = [r.event for r in (await conn.execute(select(audit_record))).all()]
+    finally:
+        await engine.dispose()
+    assert "smp.lookup.refused" in events
