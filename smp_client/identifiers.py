@@ -63,7 +63,7 @@ class Identifier:
 
     @property
     def full(self) -> str:
-        """The single-string form: ebCore and EAS URNs as ``scheme:value``, others as :attr:`uri`."""
+        """The single-string form: ebCore party ids as ``scheme:value`` (one URN), others as :attr:`uri`."""
         if self.is_ebcore:
             return f"{self.scheme}:{self.value}"
         return self.uri

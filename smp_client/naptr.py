@@ -55,9 +55,19 @@ def _split_regexp(regexp: str) -> tuple[str, str, str]:
     return fields[0], fields[1], "".join(current)
 
 
+# A group followed by a quantifier, itself containing one: the shape of catastrophic backtracking. DNS answers
+# are unauthenticated, so the ERE is hostile input; the SMLs only ever publish "!.*!URI!" (or "^.*$").
+_NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*}][^)]*\)\s*[+*{]")
+_MATCH_ALL = frozenset({".*", "^.*$", "^.*", ".*$", ".+", "^.+$"})
+
+
 def apply_regexp(regexp: str, subject: str) -> str:
     """The substitution result of a NAPTR regexp applied to ``subject`` (the queried domain name)."""
     ere, replacement, flags = _split_regexp(regexp)
+    if ere in _MATCH_ALL and "\\" not in replacement:
+        return replacement
+    if _NESTED_QUANTIFIER.search(ere):
+        raise SmlError("SML_NAPTR_REGEXP", f"regexp {regexp!r}: nested quantifiers are refused")
     try:
         pattern = re.compile(ere, re.IGNORECASE if flags == "i" else 0)
     except re.error as exc:

@@ -92,6 +92,9 @@ def test_regexp_backreferences_and_escapes() -> None:
         apply_regexp("!^(a)$!https://\\2!", "a")
     with pytest.raises(SmlError):
         apply_regexp("a.*a", "x")
+    with pytest.raises(SmlError) as caught:  # catastrophic backtracking shape, from unauthenticated DNS
+        apply_regexp("!^(A+)+$!https://x!", "A" * 60 + "!")
+    assert "nested" in caught.value.message
 
 
 def test_lowest_order_wins() -> None:
