@@ -212,3 +212,26 @@ def test_service_group(flavour: Flavour) -> None:
     group = read_service_group(data)
     assert group.participant == PARTICIPANT
     assert len(group.references) == 1
+
+
+def test_weak_signature_algorithm_refused() -> None:
+    keys = smp_keys()
+    data = publish.build(metadata(Flavour.OASIS_1), keys.signer)
+    weak = data.replace(b"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", b"http://www.w3.org/2000/09/xmldsig#rsa-sha1")
+    assert weak != data
+    with pytest.raises(SmpDocumentError) as caught:
+        read_service_metadata(weak, trust=keys.trust, now=NOW)
+    assert caught.value.code == "SMP_SIGNATURE_ALGORITHM"
+
+
+def test_signature_in_the_wrong_place_is_not_a_signature() -> None:
+    """A valid signature moved inside an Extension signs nothing at the document level."""
+    keys = smp_keys()
+    root = read_xml(publish.build(metadata(Flavour.OASIS_1), keys.signer))
+    signature = root.find(ns.q(ns.DS, "Signature"))
+    smp_ns = "http://docs.oasis-open.org/bdxr/ns/SMP/2016/05"
+    root.remove(signature)
+    root.find(f"{{{smp_ns}}}ServiceMetadata").append(signature)
+    with pytest.raises(SmpDocumentError) as caught:
+        read_service_metadata(etree.tostring(root), trust=keys.trust, now=NOW)
+    assert caught.value.code == "SMP_SIGNATURE_MISSING"
