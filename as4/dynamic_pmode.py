@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x25519
@@ -110,8 +111,11 @@ def dynamic_pmode(endpoint: Endpoint, *, participant: Identifier, document_type:
                   process: Identifier | None, initiator: PModeParty, trust: TrustStore, now: datetime,
                   responder_party_id: str | None = None, responder_party_id_type: str | None = None,
                   action: str | None = None, service_type: str | None = None,
-                  retry: Sequence[float] = DEFAULT_RETRY) -> PMode:
-    """The PMode for sending ``document_type`` to ``participant`` at a discovered ``endpoint``."""
+                  retry: Sequence[float] = DEFAULT_RETRY, trust_store_dir: Path | None = None) -> PMode:
+    """The PMode for sending ``document_type`` to ``participant`` at a discovered ``endpoint``.
+
+    With ``trust_store_dir`` (where ``trust`` was loaded from) the PMode's stored form
+    (:meth:`PMode.to_document`) keeps the trust store, so it can be saved and reloaded like a static one."""
     check_partner_trust(endpoint, trust, now=now)
     profile = profile_for(endpoint)
     signing, encryption = partner_certificates(endpoint)
@@ -125,7 +129,7 @@ def dynamic_pmode(endpoint: Endpoint, *, participant: Identifier, document_type:
         id=f"dynamic-{digest}", initiator=initiator, responder=responder, service=service,
         action=action or document_type.uri, profile_name=profile.name, endpoint=endpoint.address,
         signing_certificates=(signing,), encryption_certificate=encryption, retry=tuple(retry),
-        agreement_ref=profile.agreement_ref, trust_store=trust,
+        agreement_ref=profile.agreement_ref, trust_store=trust, trust_store_dir=trust_store_dir,
     )
 
 

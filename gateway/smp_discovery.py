@@ -132,7 +132,7 @@ def load_as4_trust(section: SmpSection, *, directory: Path | None = None) -> Tru
 
 async def discover_agreement(discovery: SmpDiscovery, *, participant: Identifier | str,
                              document_type: Identifier | str, process: Identifier | str | None = None,
-                             initiator: PModeParty, as4_trust: TrustStore,
+                             initiator: PModeParty, as4_trust: TrustStore | Path | str,
                              responder_party_id: str | None = None,
                              responder_party_id_type: str | None = None, action: str | None = None,
                              now: datetime | None = None) -> tuple[PMode, Discovery]:
@@ -145,9 +145,14 @@ async def discover_agreement(discovery: SmpDiscovery, *, participant: Identifier
     or ``[smp] receiver_party_id``/``receiver_party_id_type``, else the certificate CN). The sender then uses
     the PMode exactly as a static one: ``build_outbound(..., pmode.profile, recipient_certificate=
     pmode.encryption_certificate)``, POST to ``pmode.endpoint``, ``check_response(signer_resolver(pmode))``.
+    ``as4_trust`` may be a loaded store or its directory; with a directory, ``pmode.to_document()`` keeps it,
+    so the PMode can be stored (the outbox refers to PModes by id) and reloaded with ``load_pmode_document``.
 
     Raises :class:`smp_client.errors.SmpError` (every subclass carries ``code``) when discovery fails.
     """
+    trust_dir = None
+    if not isinstance(as4_trust, TrustStore):
+        as4_trust, trust_dir = _trust_from_dir(as4_trust, discovery.network.name)
     ids = (_as_id(participant, Kind.PARTICIPANT), _as_id(document_type, Kind.DOCUMENT),
            _as_id(process, Kind.PROCESS) if process is not None else None)
     found = await discovery.lookup(*ids)
@@ -155,7 +160,7 @@ async def discover_agreement(discovery: SmpDiscovery, *, participant: Identifier
                           initiator=initiator, trust=as4_trust, now=now or datetime.now(UTC),
                           responder_party_id=responder_party_id or discovery.receiver_party_id,
                           responder_party_id_type=responder_party_id_type or discovery.receiver_party_id_type,
-                          action=action)
+                          action=action, trust_store_dir=trust_dir)
     return pmode, found
 
 
@@ -165,6 +170,11 @@ def check_dynamic_sender(certificate: x509.Certificate, intermediates: Sequence[
     certificate chains to the network's AS4 anchor); raises ``SmpError`` code ``SMP_SENDER_UNTRUSTED``.
     :func:`as4.dynamic_pmode.dynamic_agreement` wraps the receiver's AgreementFinder with this check."""
     return sender_chains_to_network(certificate, intermediates, as4_trust, now=now)
+
+
+def _trust_from_dir(directory: Path | str, network: str) -> tuple[TrustStore, Path]:
+    absolute = Path(directory).resolve()
+    return TrustStore.from_directory(absolute, name=f"as4:{network}"), absolute
 
 
 def _as_id(value: Identifier | str, kind: Kind) -> Identifier:

@@ -112,9 +112,9 @@ async def test_message_reaches_partner_known_only_by_participant_id(
     try:
         pmode, found = await discover_agreement(
             discovery, participant=RECEIVER.full, document_type=DOC, process=PROCESS,
-            initiator=PModeParty("EE-AP", ROLE_I, UNREG), as4_trust=keys.trust,
+            initiator=PModeParty("EE-AP", ROLE_I, UNREG), as4_trust=keys.node_dir / "trust",
             responder_party_id="LV-GW", responder_party_id_type=UNREG, action=ACTION)
-        assert pmode.profile is profile and not found.stale
+        assert pmode.profile is profile and not found.stale and pmode.trust_store_dir is not None
         message = UserMessage(
             MessageInfo(datetime.now(UTC), new_message_id("partner.test")),
             PartyInfo(Party((PartyId(pmode.initiator.party_id, pmode.initiator.party_id_type),), pmode.initiator.role),

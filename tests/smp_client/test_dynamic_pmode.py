@@ -139,3 +139,14 @@ def test_sender_chain_check() -> None:
     with pytest.raises(DynamicPModeError) as caught:
         sender_chains_to_network(bad, [], keys.trust)
     assert caught.value.code == "SMP_SENDER_UNTRUSTED"
+
+
+def test_stored_form_round_trips() -> None:
+    from as4.pmode import load_pmode_document
+
+    keys = pki()
+    pmode = dynamic_pmode(_endpoint(keys.partner, EDELIVERY_2_0), participant=PARTICIPANT, document_type=DOC,
+                          process=PROCESS, initiator=ME, trust=keys.trust, now=NOW,
+                          trust_store_dir=keys.node_dir / "trust")
+    again = load_pmode_document(pmode.to_document(), "dynamic")
+    assert again == pmode and again.trust_store is not None
