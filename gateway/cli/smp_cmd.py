@@ -205,3 +205,21 @@ def serve_cmd(directory: str, host: str, port: int, tls_cert: str | None, tls_ke
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+
+
+@smp.command("cache-clear")
+@click.option("--network", default=None, help="Only this network's entries (default: all).")
+@json_option
+@click.pass_context
+def cache_clear_cmd(ctx: click.Context, network: str | None, as_json: bool) -> None:
+    """Forget cached discovery answers (shared table); node processes re-read within their memory TTL."""
+    from gateway.cli.common import run_with_node
+    from gateway.smp_cache_store import DbSmpCache
+
+    async def run(node):  # type: ignore[no-untyped-def]
+        removed = await DbSmpCache(node.engine).clear(network)
+        await node.audit.append("smp.cache.cleared", "operator", details={"network": network, "removed": removed})
+        return removed
+
+    removed = run_with_node(ctx, run)
+    emit(ctx, {"network": network, "removed": removed}, lambda: click.echo(f"removed {removed} cached answers"))

@@ -65,3 +65,29 @@ def test_parse_schema_invalid(tmp_path: Path) -> None:
                                                                         b""))
     code, output = _run(str(doc), "--xsd")
     assert code != 0 and "SMP_SCHEMA_INVALID" in output
+
+
+def test_cache_clear(tmp_path: Path) -> None:
+    import asyncio
+
+    from gateway.config import load_settings
+    from gateway.db.engine import create_engine
+    from gateway.db.migrate import upgrade
+    from gateway.smp_cache_store import DbSmpCache
+    from smp_client.cache import CacheEntry
+
+    env = {"GATEWAY_DATABASE__URL": f"sqlite:///{tmp_path / 'g.db'}", "GATEWAY_NODE__DATA_DIR": str(tmp_path)}
+
+    async def seed() -> None:
+        engine = create_engine(load_settings(environ=env, default_file=False))
+        await upgrade(engine)
+        for key, net in (("a", "oots"), ("b", "peppol")):
+            await DbSmpCache(engine).put(CacheEntry(key, net, "p", False, None, "SML_NXDOMAIN", "x", 0, 1))
+        await engine.dispose()
+
+    asyncio.run(seed())
+    result = CliRunner().invoke(cli, ["smp", "cache-clear", "--network", "oots", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"network": "oots", "removed": 1}
+    result = CliRunner().invoke(cli, ["smp", "cache-clear"], env=env)
+    assert "removed 1" in result.output
