@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from gateway.config import ConfigError, SmpSection
@@ -25,7 +24,7 @@ def network_from_settings(section: SmpSection, *, trust_dir: Path | str | None =
         raise ConfigError("smp.trust_dir", str(exc)) from None
     https = section.require_https if require_https is None else require_https
     nameserver = dns or section.dns
-    network = Network(
+    return Network(
         name=section.network,
         sml=SmlNetwork(zone or section.sml_zone, HashMode(mode or section.hash_mode), require_https=https),
         trust=trust,
@@ -37,4 +36,3 @@ def network_from_settings(section: SmpSection, *, trust_dir: Path | str | None =
         dns_timeout_s=section.dns_timeout_s, http_timeout_s=section.http_timeout_s,
         nameserver=parse_nameserver(nameserver) if nameserver else None,
     )
-    return replace(network)
