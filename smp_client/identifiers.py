@@ -140,6 +140,12 @@ def parse(text: str, kind: Kind | str = Kind.PARTICIPANT, *, default_scheme: str
             raise _fail("SMP_ID_SCHEME", kind, text, "empty scheme before '::'")
     elif kind is Kind.PARTICIPANT and text.lower().startswith(EBCORE_PREFIX):
         return _ebcore(text)
+    elif kind is Kind.PARTICIPANT and text.lower().startswith(EAS_PREFIX):
+        # One string, as OOTS writes a PartyId type and value together: urn:...:EAS:<code>:<identifier>
+        code, sep, value = text[len(EAS_PREFIX):].partition(":")
+        if not sep:
+            raise _fail("SMP_ID_EAS", kind, text, "expected urn:cef.eu:names:identifier:EAS:<code>:<identifier>")
+        scheme = text[:len(EAS_PREFIX)] + code
     elif default_scheme is not None:
         scheme, value = default_scheme, text
     elif kind is Kind.PARTICIPANT:

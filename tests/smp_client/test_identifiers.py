@@ -44,6 +44,11 @@ def test_eas_code_is_upper_case() -> None:
     ident = identifiers.participant("urn:cef.eu:names:identifier:eas:em::someone@example.lv")
     assert ident.scheme == "urn:cef.eu:names:identifier:EAS:EM"
     assert identifiers.participant("urn:cef.eu:names:identifier:EAS:9930::LV40003000001").value == "LV40003000001"
+    single = identifiers.participant("urn:cef.eu:names:identifier:eas:0204:991-1234512345-06")
+    assert (single.scheme, single.value) == ("urn:cef.eu:names:identifier:EAS:0204", "991-1234512345-06")
+    with pytest.raises(IdentifierError) as caught:
+        identifiers.participant("urn:cef.eu:names:identifier:EAS:0204")
+    assert caught.value.code == "SMP_ID_EAS"
 
 
 @pytest.mark.parametrize(("text", "code"), [
