@@ -116,6 +116,7 @@ class SmpSection(_Section):
     max_ttl_s: int = Field(default=86_400, ge=1)
     negative_ttl_s: int = Field(default=300, ge=0)
     stale_max_s: int = Field(default=7 * 86_400, ge=0)  # how long the last good answer may serve an outage
+    outage_retry_s: int = Field(default=30, ge=0)  # during an outage, how often a process asks DNS/SMP again
     dns_timeout_s: float = Field(default=5.0, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
     max_document_bytes: int = Field(default=2 * 1024 * 1024, gt=0)

@@ -43,14 +43,15 @@ class SmpDiscovery:
     """Discovery for one network, cached in two levels; one per node process and network."""
 
     def __init__(self, network: Network, *, engine: AsyncEngine | None, registry: CollectorRegistry | None = None,
-                 negative_ttl_s: int = 300, stale_max_s: int = 7 * 86_400, memory_entries: int = 10_000,
-                 clock: Callable[[], float] = time.time) -> None:
+                 negative_ttl_s: int = 300, stale_max_s: int = 7 * 86_400, outage_retry_s: int = 30,
+                 memory_entries: int = 10_000, clock: Callable[[], float] = time.time) -> None:
         self.network = network
         self.metrics = SmpMetrics(registry) if registry is not None else None
         self.cache = CachedDiscovery(network.name, self._resolve,
                                      shared=DbSmpCache(engine) if engine is not None else None,
                                      memory=MemoryCache(memory_entries), negative_ttl_s=negative_ttl_s,
-                                     stale_max_s=stale_max_s, events=self.metrics, clock=clock)
+                                     stale_max_s=stale_max_s, outage_retry_s=outage_retry_s,
+                                     events=self.metrics, clock=clock)
         self.receiver_party_id: str | None = None
         self.receiver_party_id_type: str | None = None
         self.audit: AuditSink | None = None  # e.g. node.audit: refusals and stale answers become audit records
@@ -65,7 +66,8 @@ class SmpDiscovery:
     def from_settings(cls, section: SmpSection, *, engine: AsyncEngine | None,
                       registry: CollectorRegistry | None = None, trust_dir: Path | None = None) -> SmpDiscovery:
         made = cls(network_from_settings(section, trust_dir=trust_dir), engine=engine, registry=registry,
-                          negative_ttl_s=section.negative_ttl_s, stale_max_s=section.stale_max_s)
+                          negative_ttl_s=section.negative_ttl_s, stale_max_s=section.stale_max_s,
+                          outage_retry_s=section.outage_retry_s)
         made.tls = client_tls(section.tls_trust_dir) if section.tls_trust_dir else None
         made.receiver_party_id = section.receiver_party_id
         made.receiver_party_id_type = section.receiver_party_id_type

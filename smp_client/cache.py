@@ -134,21 +134,27 @@ class MemoryCache:
 class CachedDiscovery:
     def __init__(self, network: str, resolve: Resolve, *, shared: SharedCache | None = None,
                  memory: MemoryCache | None = None, negative_ttl_s: int = 300, stale_max_s: int = 7 * 86_400,
-                 clock: Callable[[], float] = time.time, events: Events | None = None) -> None:
+                 outage_retry_s: int = 30, clock: Callable[[], float] = time.time,
+                 events: Events | None = None) -> None:
         self.network = network
         self._resolve = resolve
         self.shared = shared
         self.memory = memory or MemoryCache()
         self.negative_ttl_s = negative_ttl_s
         self.stale_max_s = stale_max_s
+        self.outage_retry_s = outage_retry_s
         self._clock = clock
         self._events = events or _NoEvents()
         self._in_flight: dict[str, asyncio.Future[Discovery]] = {}
 
     def _answer(self, entry: CacheEntry, source: str) -> Discovery:
         if entry.ok:
-            self._events.lookup(source, "hit")
             assert entry.discovery is not None
+            if entry.discovery.stale:  # remembered during an outage (see _refresh)
+                self._events.stale(self.network)
+                self._events.lookup("stale", "hit")
+            else:
+                self._events.lookup(source, "hit")
             return entry.discovery
         self._events.lookup(source, "negative")
         raise SmpError(entry.error_code or "SMP_NEGATIVE", f"(cached) {entry.error_text}")
@@ -175,8 +181,11 @@ class CachedDiscovery:
         try:
             found = await self._refresh(key, participant, document_type, process, entry, now)
         except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody is warned about it
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, nobody is warned about it
             raise
         else:
             future.set_result(found)
@@ -195,7 +204,12 @@ class CachedDiscovery:
                     self._events.stale(self.network)
                     self._events.lookup("stale", "hit")
                     assert good.discovery is not None
-                    return replace(good.discovery, stale=True)
+                    stale = replace(good.discovery, stale=True)
+                    # Ask the dead SML/SMP again only after outage_retry_s: until then this process answers from
+                    # memory at once instead of waiting for a timeout on every send. Not shared: each process
+                    # finds out about the outage (and its end) for itself.
+                    self.memory.put(replace(good, discovery=stale, expires_at=now + self.outage_retry_s))
+                    return stale
                 self._events.lookup("network", "outage")
                 raise
             negative = CacheEntry(key, self.network, participant.uri, False, None, exc.code, exc.message, now,

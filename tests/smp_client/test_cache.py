@@ -89,7 +89,8 @@ async def test_memory_ttl_negative_and_stale() -> None:
         def stale(self, network: str) -> None:
             events.append(("stale-metric", network))
 
-    cache = CachedDiscovery("test", resolver, clock=clock, negative_ttl_s=30, stale_max_s=1000, events=Recorder())
+    cache = CachedDiscovery("test", resolver, clock=clock, negative_ttl_s=30, stale_max_s=1000, outage_retry_s=30,
+                            events=Recorder())
     first = await cache.lookup(PARTICIPANT, DOC, PROCESS)
     await cache.lookup(PARTICIPANT, DOC, PROCESS)
     assert resolver.calls == 1 and not first.stale
@@ -101,6 +102,12 @@ async def test_memory_ttl_negative_and_stale() -> None:
     stale = await cache.lookup(PARTICIPANT, DOC, PROCESS)
     assert stale.stale and stale.endpoint == first.endpoint
     assert ("stale-metric", "test") in events
+    calls = resolver.calls
+    assert (await cache.lookup(PARTICIPANT, DOC, PROCESS)).stale  # within outage_retry_s: no new attempt
+    assert resolver.calls == calls and events.count(("stale-metric", "test")) == 2
+    clock.now += 31
+    assert (await cache.lookup(PARTICIPANT, DOC, PROCESS)).stale  # retried, still down, still stale
+    assert resolver.calls == calls + 1
     clock.now += 2000  # beyond stale_max: the outage shows
     with pytest.raises(SmpError) as caught:
         await cache.lookup(PARTICIPANT, DOC, PROCESS)
