@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "GATEWAY_"
 ENV_CONFIG_FILE = "GATEWAY_CONFIG"
@@ -133,6 +133,12 @@ class SmpSection(_Section):
                 raise ValueError(f"networks.{name}: networks do not nest")
             SmpSection.model_validate({**overrides, "network": name})  # the error names the bad key
         return networks
+
+    @model_validator(mode="after")
+    def _ttl_bounds(self) -> SmpSection:
+        if self.min_ttl_s > self.max_ttl_s:
+            raise ValueError(f"min_ttl_s ({self.min_ttl_s}) is above max_ttl_s ({self.max_ttl_s})")
+        return self
 
     def for_network(self, name: str | None) -> SmpSection:
         """This section (name None or its own) or a named network's keys merged over it."""

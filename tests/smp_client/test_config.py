@@ -53,3 +53,9 @@ def test_trust_store_required(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         network_from_settings(_settings(tmp_path, "[smp]\n").smp)
     assert caught.value.key == "smp.trust_dir"
+
+
+def test_ttl_bounds_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _settings(tmp_path, "[smp]\nmin_ttl_s = 100\nmax_ttl_s = 10\n")
+    assert "min_ttl_s" in str(caught.value)
