@@ -293,3 +293,30 @@ async def test_open_discovery_on_a_node(tmp_path: Path, dnsmasq: Callable[[DnsZo
     finally:
         await engine.dispose()
     assert "smp.lookup.refused" in events
+
+
+async def test_stale_when_the_dns_server_is_down(dnsmasq: Callable[[DnsZone], Dnsmasq]) -> None:
+    published = build_documents([metadata(Flavour.OASIS_1)], smp_keys().signer, max_age_s=60)
+    runner, base = await start_app(publisher_app(published))
+    server = dnsmasq(DnsZone(naptr=[Naptr(dns_name(PARTICIPANT, ZONE), f"!.*!{base}!")]))
+    from smp_client.lookup import Network
+    net = Network("test", SmlNetwork(ZONE, require_https=False), smp_keys().trust, nameserver=server.address,
+                  require_https_endpoint=True, dns_timeout_s=1.0)
+    clock = FakeClock()
+    discovery = SmpDiscovery(net, engine=None, clock=clock)
+    try:
+        assert not (await discovery.lookup(PARTICIPANT, DOC, PROCESS)).stale
+        server.stop()  # the SML's DNS server goes away
+        clock.now += 61
+        stale = await discovery.lookup(PARTICIPANT, DOC, PROCESS)
+        assert stale.stale and stale.endpoint.address == "https://ap.partner.example/as4"
+        fresh = SmpDiscovery(net, engine=None, clock=clock)  # no last good answer: the outage shows, with its code
+        try:
+            with pytest.raises(SmpError) as caught:
+                await fresh.lookup(PARTICIPANT, DOC, PROCESS)
+            assert caught.value.code in {"SML_DNS_FAILURE", "SML_TIMEOUT"}
+        finally:
+            await fresh.close()
+    finally:
+        await discovery.close()
+        await runner.cleanup()
