@@ -25,6 +25,7 @@ class Naptr:
     flags: str = "U"
     order: int = 100
     preference: int = 10
+    replacement: str | None = None
 
 
 @dataclass
@@ -54,8 +55,9 @@ def free_port() -> int:
 def _config_lines(zone: DnsZone) -> Sequence[str]:
     lines = [f"local-ttl={zone.ttl}", *(f"local=/{name}/" for name in zone.local_zones)]
     for record in zone.naptr:
-        lines.append(f"naptr-record={record.name},{record.order},{record.preference},{record.flags},"
-                     f"{record.service},{record.regexp}")
+        line = (f"naptr-record={record.name},{record.order},{record.preference},{record.flags},"
+                f"{record.service},{record.regexp}")
+        lines.append(line + (f",{record.replacement}" if record.replacement else ""))
     for name, address in zone.hosts:
         lines.append(f"host-record={name},{address}")
     for alias, target in zone.cname:

@@ -108,3 +108,11 @@ def test_nameserver_parsing() -> None:
     assert parse_nameserver("[::1]:53") == ("::1", 53)
     with pytest.raises(SmlError):
         parse_nameserver("host:port")
+
+
+async def test_naptr_with_a_replacement_instead_of_a_regexp(dnsmasq: Start) -> None:
+    """U-NAPTR for Meta:SMP must carry the URI in its regexp; a record with a replacement name is refused."""
+    server = dnsmasq(DnsZone(naptr=[Naptr(NAME, "", replacement="smp.example.")]))
+    with pytest.raises(SmlError) as caught:
+        await resolve_smp(PARTICIPANT, SmlNetwork(ZONE), nameserver=server.address)
+    assert caught.value.code == "SML_NAPTR_REGEXP" and "replacement" in caught.value.message
