@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gateway.smp_config import SmpSection
 
 ENV_PREFIX = "GATEWAY_"
 ENV_CONFIG_FILE = "GATEWAY_CONFIG"
@@ -97,58 +99,6 @@ class PkiSection(_Section):
     # Create a development PKI on the first `serve` when none exists. Production provisions its own keys and
     # sets this to false, so a missing PKI is an error rather than a freshly minted self-signed CA.
     auto_init: bool = True
-
-
-class SmpSection(_Section):
-    """SML/SMP dynamic discovery for one partner network (see smp_client/, gateway/smp_discovery.py)."""
-
-    network: str = Field(default="edelivery", pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    sml_zone: str = "acc.edelivery.tech.ec.europa.eu"
-    hash_mode: Literal["bdxl", "peppol-naptr", "peppol-cname"] = "bdxl"
-    api: Literal["oasis-1", "oasis-2"] = "oasis-1"
-    trust_dir: Path | None = None  # SMP signer trust store (pki.trust layout); required for lookups
-    as4_trust_dir: Path | None = None  # the network's AS4 trust anchor: dynamically found partners must chain to it
-    dns: str | None = None  # HOST:PORT of the resolver to ask; default: the system resolver
-    tls_trust_dir: Path | None = None  # CAs for the SMPs' HTTPS (pki.trust layout); default: the system's
-    require_https: bool = True  # SML answers and endpoint URLs must be https
-    transport_profiles: tuple[str, ...] = ("bdxr-transport-ebms3-as4-v1p0", "peppol-transport-as4-v2_0")
-    min_ttl_s: int = Field(default=60, ge=0)
-    max_ttl_s: int = Field(default=86_400, ge=1)
-    negative_ttl_s: int = Field(default=300, ge=0)
-    stale_max_s: int = Field(default=7 * 86_400, ge=0)  # how long the last good answer may serve an outage
-    outage_retry_s: int = Field(default=30, ge=0)  # during an outage, how often a process asks DNS/SMP again
-    dns_timeout_s: float = Field(default=5.0, gt=0)
-    http_timeout_s: float = Field(default=10.0, gt=0)
-    max_document_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
-    receiver_party_id: str | None = None  # dynamic PModes: the partner's eb:To PartyId (default: certificate CN)
-    receiver_party_id_type: str | None = "urn:oasis:names:tc:ebcore:partyid-type:unregistered"
-    # More networks: [smp.networks.<name>] tables override any of the keys above for that network.
-    networks: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-    @field_validator("networks")
-    @classmethod
-    def _networks_valid(cls, networks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for name, overrides in networks.items():
-            if "networks" in overrides:
-                raise ValueError(f"networks.{name}: networks do not nest")
-            SmpSection.model_validate({**overrides, "network": name})  # the error names the bad key
-        return networks
-
-    @model_validator(mode="after")
-    def _ttl_bounds(self) -> SmpSection:
-        if self.min_ttl_s > self.max_ttl_s:
-            raise ValueError(f"min_ttl_s ({self.min_ttl_s}) is above max_ttl_s ({self.max_ttl_s})")
-        return self
-
-    def for_network(self, name: str | None) -> SmpSection:
-        """This section (name None or its own) or a named network's keys merged over it."""
-        if name is None or name == self.network:
-            return self
-        if name not in self.networks:
-            known = ", ".join(sorted([self.network, *self.networks]))
-            raise ConfigError("smp.networks", f"no SMP network {name!r} (configured: {known})")
-        base = self.model_dump(exclude={"networks"})
-        return SmpSection.model_validate({**base, **self.networks[name], "network": name})
 
 
 class LoggingSection(_Section):
