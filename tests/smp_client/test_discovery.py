@@ -23,6 +23,14 @@ from tests.smp_client.smpfixtures import DOC, PARTICIPANT, PROCESS, metadata, pa
 
 ZONE = "sml.test.example"
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Each test validates at its own "now": certificates made later in a long run (the dev CA backdates by
+    only 5 minutes) must not look not-yet-valid against a time taken at import."""
+    global NOW
+    NOW = datetime.now(UTC)
 Start = Callable[[DnsZone], Dnsmasq]
 
 

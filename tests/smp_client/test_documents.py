@@ -23,6 +23,14 @@ from smp_client.select import select_endpoint
 from tests.smp_client.smpfixtures import DOC, PARTICIPANT, PROCESS, metadata, partner_endpoint, smp_keys
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Each test validates at its own "now": certificates made later in a long run (the dev CA backdates by
+    only 5 minutes) must not look not-yet-valid against a time taken at import."""
+    global NOW
+    NOW = datetime.now(UTC)
 FLAVOURS = [Flavour.OASIS_1, Flavour.PEPPOL, Flavour.OASIS_2]
 
 

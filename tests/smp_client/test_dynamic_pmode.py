@@ -26,6 +26,14 @@ from tests.as4.secfixtures import pki
 from tests.smp_client.smpfixtures import DOC, PARTICIPANT, PROCESS
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """Each test validates at its own "now": certificates made later in a long run (the dev CA backdates by
+    only 5 minutes) must not look not-yet-valid against a time taken at import."""
+    global NOW
+    NOW = datetime.now(UTC)
 UNREG = "urn:oasis:names:tc:ebcore:partyid-type:unregistered"
 ME = PModeParty("LV-GW", "http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/initiator", UNREG)
 
