@@ -26,7 +26,7 @@ from pki.xml.verification import covers, verify
 from smp_client.errors import SmpDocumentError
 from smp_client.parse import service_metadata_element
 
-_KEY_CODES = {"PKI_CERT_EXPIRED": "SMP_SIGNER_EXPIRED", "PKI_CERT_NOT_YET_VALID": "SMP_SIGNER_EXPIRED",
+_KEY_CODES = {"PKI_CERT_EXPIRED": "SMP_SIGNER_EXPIRED", "PKI_CERT_NOT_YET_VALID": "SMP_SIGNER_NOT_YET_VALID",
               "PKI_CERT_REVOKED": "SMP_SIGNER_REVOKED"}
 
 

@@ -243,3 +243,11 @@ def test_signature_in_the_wrong_place_is_not_a_signature() -> None:
     with pytest.raises(SmpDocumentError) as caught:
         read_service_metadata(etree.tostring(root), trust=keys.trust, now=NOW)
     assert caught.value.code == "SMP_SIGNATURE_MISSING"
+
+
+def test_signer_not_yet_valid() -> None:
+    keys = smp_keys()
+    data = publish.build(metadata(Flavour.OASIS_2), keys.signer)
+    with pytest.raises(SmpDocumentError) as caught:
+        read_service_metadata(data, trust=keys.trust, now=NOW - timedelta(days=1))
+    assert caught.value.code == "SMP_SIGNER_NOT_YET_VALID"
