@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.eidas_config import EidasSection
+from gateway.smp_config import SmpSection
 
 ENV_PREFIX = "GATEWAY_"
 ENV_CONFIG_FILE = "GATEWAY_CONFIG"
@@ -167,6 +168,7 @@ class Settings(_Section):
     pki: PkiSection = PkiSection()
     as4: As4Section = As4Section()
     oots: OotsSection = OotsSection()
+    smp: SmpSection = SmpSection()
     logging: LoggingSection = LoggingSection()
     eidas: EidasSection = EidasSection()
 

@@ -134,9 +134,10 @@ def _register_subcommands() -> None:
     from gateway.cli.oots_cmd import oots_group
     from gateway.cli.pki_cmd import pki
     from gateway.cli.pmode_cmd import pmode
+    from gateway.cli.smp_cmd import smp
     from gateway.cli.xml_cmd import xml
 
-    for group in (as4_group, audit, clients, edm, eidas, oots_group, pki, pmode, xml):
+    for group in (as4_group, audit, clients, edm, eidas, oots_group, pki, pmode, smp, xml):
         cli.add_command(group)
 
 
