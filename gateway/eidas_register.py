@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Index, MetaData, String, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +28,7 @@ person_register = Table(
     Column("date_of_birth", String(10), nullable=True),
     Column("origin", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
+    Index("ix_person_register_match", "date_of_birth", "family_key"),
 )
 
 person_eidas_link = Table(

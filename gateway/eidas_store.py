@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Index, MetaData, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,6 +31,7 @@ eidas_replay = Table(
     metadata,
     Column("key", String(512), primary_key=True),
     Column("expires_at", String(32), nullable=False),
+    Index("ix_eidas_replay_expires_at", "expires_at"),
 )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,6 +26,7 @@ smp_cache = Table(
     Column("error_text", Text),
     Column("fetched_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+    Index("ix_smp_cache_network", "network", "participant"),
 )
 
 
