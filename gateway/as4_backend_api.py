@@ -33,11 +33,13 @@ from as4.model import Property
 from as4.parts import Part
 from as4.payload_store import PayloadStore, StoredPayload
 from gateway.as4_delivery import acknowledge, delivery_document, reschedule_for_webhook
+from gateway.as4_dynamic import DiscoveryUnavailable, DynamicRouting
 from gateway.as4_openapi import OPENAPI
 from gateway.as4_pmodes import PModeStore
 from gateway.as4_sender import As4Sender, message_status
 from gateway.auth.access import current_client, requires
 from gateway.auth.ownership import load_owned, owned_by
+from gateway.config import ConfigError
 from gateway.db.schema import as4_inbound, as4_outbound, as4_webhook
 from gateway.runtime import Node
 from gateway.web.problem import ProblemError
@@ -50,7 +52,7 @@ _READ_CHUNK = 256 * 1024
 _SMALL_PART = 1024 * 1024
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+\-./=?^_`{|}~@]{1,200}$")
 _METADATA_KEYS = {"pmode_id", "action", "service", "service_type", "conversation_id", "ref_to_message_id",
-                  "properties"}
+                  "properties", "participant", "document_type", "process", "network"}
 
 
 def _bad(detail: str, code: str = "invalid-request") -> ProblemError:
@@ -97,6 +99,7 @@ class BackendApi:
         self.payloads = payloads
         self.outbox = As4Sender(node, pmodes, payloads, None,
                                 message_id_domain=node.settings.as4.message_id_domain)
+        self.routing = DynamicRouting(node, pmodes)  # participant ids → PModes through SML/SMP
         self.on_submitted: list[Callable[[], None]] = []
         self.on_webhook: list[Callable[[], None]] = []
         self.max_submit = node.settings.as4.max_submit_bytes
@@ -139,8 +142,10 @@ class BackendApi:
         if unknown:
             raise _bad(f"metadata: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(_METADATA_KEYS))}")
         pmode_id = meta.get("pmode_id")
+        if pmode_id is None and meta.get("participant") is not None:
+            pmode_id = await self._discover(meta)
         if not isinstance(pmode_id, str) or not pmode_id:
-            raise _bad("metadata.pmode_id: required")
+            raise _bad("metadata.pmode_id (or participant + document_type for discovery): required")
         pmode = next((p for p in await self.pmodes.active() if p.id == pmode_id), None)
         if pmode is None or (pmode.backend is not None and pmode.backend != client.client_id):
             # Someone else's PMode looks exactly like a missing one.
@@ -162,6 +167,25 @@ class BackendApi:
             wake()
         return web.json_response({"message_id": message_id, "status": "pending",
                                   "links": {"status": f"{PREFIX}/messages/{message_id}"}}, status=202)
+
+    async def _discover(self, meta: Mapping[str, Any]) -> str:
+        """A PMode to the participant's access point, found through SML/SMP (gateway.as4_dynamic)."""
+        ids = {key: _optional_text(meta, key) for key in ("participant", "document_type", "process", "network")}
+        if ids["document_type"] is None:
+            raise _bad("metadata.document_type: required with participant")
+        try:
+            return await self.routing.pmode_for(
+                participant=ids["participant"] or "", document_type=ids["document_type"], process=ids["process"],
+                network=ids["network"], action=_optional_text(meta, "action"))
+        except DiscoveryUnavailable as exc:
+            raise ProblemError(409, exc.code, "Discovery not configured", str(exc)) from None
+        except ConfigError as exc:
+            raise ProblemError(400, "unknown-network", "Bad request", str(exc)) from None
+        except Exception as exc:  # smp_client.errors.SmpError and its subclasses carry a code
+            code = getattr(exc, "code", None)
+            if code is None:
+                raise
+            raise ProblemError(502, "discovery-failed", "Partner discovery failed", str(exc)[:500]) from None
 
     async def _stage_payloads(self, reader: Any, message_id: str, max_payload: int) -> list[StoredPayload]:
         """Each payload field streamed into the payload store under the coming message's id."""

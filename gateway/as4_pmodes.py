@@ -79,6 +79,14 @@ class PModeStore:
         """Validate ``path`` as a whole (PModeError, nothing stored) and store what changed."""
         # Reading certificate and trust store files blocks: off the event loop, as a running node reloads.
         pmodes, source = await asyncio.to_thread(lambda: (load_pmode_file(path), str(Path(path).resolve())))
+        return await self._store(pmodes, source, now=now, replace_source=True)
+
+    async def store_pmode(self, pmode: PMode, source: str, *, now: str | None = None) -> LoadResult:
+        """Store one PMode built by the node (a partner found by SML/SMP discovery): a new version only when its
+        content changed; other PModes of ``source`` are left alone."""
+        return await self._store([pmode], source, now=now, replace_source=False)
+
+    async def _store(self, pmodes: list[PMode], source: str, *, now: str | None, replace_source: bool) -> LoadResult:
         loaded_at = now or _now()
         result = LoadResult(source)
         self._cache_key = None  # this store sees its own load at once
@@ -106,12 +114,13 @@ class PModeStore:
                     result.added.append(pmode.id)
                 else:
                     result.updated[pmode.id] = version
-            in_file = {p.id for p in pmodes}
-            gone = [row.id for row in latest.values()
-                    if row.active and row.source_file == source and row.id not in in_file]
-            if gone:
-                await conn.execute(update(as4_pmode).where(as4_pmode.c.id.in_(gone)).values(active=False))
-                result.removed.extend(sorted(gone))
+            if replace_source:
+                in_file = {p.id for p in pmodes}
+                gone = [row.id for row in latest.values()
+                        if row.active and row.source_file == source and row.id not in in_file]
+                if gone:
+                    await conn.execute(update(as4_pmode).where(as4_pmode.c.id.in_(gone)).values(active=False))
+                    result.removed.extend(sorted(gone))
         return result
 
     async def _key(self) -> tuple[int, int]:

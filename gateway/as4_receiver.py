@@ -32,6 +32,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from as4.errors import EbmsError
 from as4.model import Party, UserMessage
 from as4.payload_store import KEY_BYTES, LocalDirectoryStore, PayloadStore, StoredPayload
 from as4.pipeline import Received, receive
@@ -40,6 +41,7 @@ from as4.profiles import As4Profile
 from gateway import correlation
 from gateway.as4_archive import INBOUND, MESSAGE, RECEIPT, Evidence, archive
 from gateway.as4_documents import message_document
+from gateway.as4_dynamic import DynamicInbound, InboundDiscovery
 from gateway.as4_pmodes import PModeStore
 from gateway.as4_state import As4State
 from gateway.audit.keys import create_private_once
@@ -110,6 +112,7 @@ class As4Receiver:
         self.spool_dir = node.settings.node.data_dir / "spool"
         self.spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.on_accepted: list[Callable[[], None]] = []  # wake-ups for the delivery worker
+        self.discovered = InboundDiscovery.from_node(node)  # senders found through the network's PKI
         self.state = As4State(node)  # group commit of accepted messages
 
     def add_routes(self, app: web.Application) -> None:
@@ -132,8 +135,11 @@ class As4Receiver:
         else:
             body = pull_chunks(asyncio.get_running_loop(), request.content.readany, self.max_body)
         try:
+            finder = agreement_for(pmodes)
+            if self.discovered is not None:
+                finder = self.discovered.finder(finder)
             received = await asyncio.to_thread(
-                receive, content_type, body, agreement_for=agreement_for(pmodes), key_store=self.key_store,
+                receive, content_type, body, agreement_for=finder, key_store=self.key_store,
                 signer_for=self._signer_for, spool_dir=self.spool_dir)
         except BodyTooLarge:
             return await self._too_large()
@@ -143,15 +149,26 @@ class As4Receiver:
                 await self._audit("as4.message.refused", {**_facts(received.user_message), "code": received.error.code,
                                                           "reason": received.error.detail})
                 return self._answer(received.response_content_type, received.response_body)
-            return await self._accept(received, select_pmode(pmodes, received.user_message))
+            return await self._accept(received, self._route(pmodes, received.user_message))
         finally:
             received.close()
+
+    def _route(self, pmodes: list[PMode], message: UserMessage) -> DynamicInbound:
+        """Where an accepted message belongs: its static PMode, else (the pipeline accepted it through the
+        network's PKI) the dynamic inbound route."""
+        try:
+            pmode = select_pmode(pmodes, message)
+        except EbmsError:
+            if self.discovered is None:
+                raise
+            return self.discovered.meta
+        return DynamicInbound(pmode.id, pmode.backend, pmode.duplicate_detection_window_s)
 
     async def _too_large(self) -> web.Response:
         await self._audit("as4.message.refused", {"code": "http-413", "limit_bytes": self.max_body})
         return problem(413, "http-413", "Request Entity Too Large", f"the AS4 message exceeds {self.max_body} bytes")
 
-    async def _accept(self, received: Received, pmode: PMode) -> web.Response:
+    async def _accept(self, received: Received, pmode: DynamicInbound) -> web.Response:
         message = received.user_message
         assert message is not None
         # No look-up first: the primary key finds a duplicate (rare) when the row is inserted, and the common
@@ -164,8 +181,8 @@ class As4Receiver:
         facts = _facts(message)
         row = dict(
             message_id=message.message_id, from_party=facts["from_party"], service=facts["service"],
-            action=facts["action"], pmode_id=pmode.id, received_at=stamp,
-            expires_at=(now + timedelta(seconds=pmode.duplicate_detection_window_s)).isoformat(timespec="milliseconds"),
+            action=facts["action"], pmode_id=pmode.pmode_id, received_at=stamp,
+            expires_at=(now + timedelta(seconds=pmode.duplicate_window_s)).isoformat(timespec="milliseconds"),
             status=STATUS_DELIVERED if test else STATUS_RECEIVED, receipt=received.response_body,
             receipt_content_type=received.response_content_type,
             payload_ids=json.dumps([r.payload_id for r in records]),
@@ -184,7 +201,7 @@ class As4Receiver:
                 raise RuntimeError(f"duplicate {message.message_id!r} vanished")
             return await self._duplicate(received, stored)
         await self._audit("as4.message.received", {
-            **facts, "pmode_id": pmode.id, "payload_count": len(records), "test": test, "backend": pmode.backend,
+            **facts, "pmode_id": pmode.pmode_id, "payload_count": len(records), "test": test, "backend": pmode.backend,
             "payload_sizes": [r.size for r in records], "payload_ids": [r.payload_id for r in records]})
         for wake in self.on_accepted:
             wake()

@@ -125,6 +125,8 @@ class As4Section(_Section):
     payload_retention_s: int = Field(default=0, ge=0)
     # Signed messages and receipts kept for non-repudiation.
     archive_retention_days: int = Field(default=365, ge=1)
+    # CAs (pki.trust layout) for partners' HTTPS endpoints; default: the system's.
+    tls_trust_dir: Path | None = None
     # How often expired duplicate-detection rows, payloads and archive entries are purged.
     housekeeping_every_s: float = Field(default=300.0, gt=0)
 

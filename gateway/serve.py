@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import logging
 import signal
+import ssl
 
 import aiohttp
 from aiohttp import web
@@ -23,7 +24,7 @@ from gateway.as4_ops import housekeeping
 from gateway.as4_pmodes import PModeStore
 from gateway.as4_receiver import AS4_RECEIVER_KEY
 from gateway.as4_sender import As4Sender
-from gateway.config import Settings
+from gateway.config import As4Section, Settings
 from gateway.memory import tune_malloc
 from gateway.runtime import Node
 from gateway.web.app import build_app
@@ -38,7 +39,7 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
     and accepted messages wake the workers at once; the poll interval only catches other processes' work."""
     settings = node.settings.as4
     receiver = app[AS4_RECEIVER_KEY]
-    connector = aiohttp.TCPConnector(limit=100, limit_per_host=32)
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=32, ssl=partner_tls(settings))
     async with aiohttp.ClientSession(connector=connector) as http:
         sender = As4Sender(node, PModeStore(node.engine, recheck_s=1.0), receiver.payloads, http,
                            timeout_s=settings.sender_timeout_s,
@@ -53,6 +54,18 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
             delivery.run_forever(settings.sender_poll_s, stop=stopping),
             _housekeeping(node, receiver.payloads, settings.housekeeping_every_s, stopping),
         )
+
+
+def partner_tls(settings: As4Section) -> ssl.SSLContext | bool:
+    """TLS 1.2+ to partners' endpoints: the anchors of ``as4.tls_trust_dir`` (a pki trust store), else the system's
+    CAs; certificates and host names are always verified."""
+    if settings.tls_trust_dir is None:
+        return True
+    from pki.trust import TrustStore
+
+    context = ssl.create_default_context(cadata=TrustStore.from_directory(settings.tls_trust_dir).ssl_cadata())
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 async def _housekeeping(node: Node, payloads: PayloadStore, every_s: float, stopping: asyncio.Event) -> None:

@@ -33,6 +33,13 @@ class SmpSection(BaseModel):
     max_document_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
     receiver_party_id: str | None = None  # dynamic PModes: the partner's eb:To PartyId (default: certificate CN)
     receiver_party_id_type: str | None = "urn:oasis:names:tc:ebcore:partyid-type:unregistered"
+    # Our own eb:From when sending to a discovered partner (default: node.id, type unregistered).
+    sender_party_id: str | None = None
+    sender_party_id_type: str | None = "urn:oasis:names:tc:ebcore:partyid-type:unregistered"
+    # Receiving from senders with no static PMode whose certificate chains to as4_trust_dir: under this profile,
+    # delivered to this API client (none: such senders are refused with EBMS:0010 as before).
+    inbound_backend: str | None = None
+    inbound_profile: str = "edelivery-2.0"
     # More networks: [smp.networks.<name>] tables override any of the keys above for that network.
     networks: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
