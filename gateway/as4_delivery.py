@@ -33,6 +33,7 @@ from gateway.as4_documents import backend_view, message_from_document
 from gateway.db.engine import is_sqlite, writer_connection
 from gateway.db.schema import as4_inbound, as4_webhook
 from gateway.runtime import Node
+from gateway.workers import poll_until_stopped
 
 log = logging.getLogger("gateway.as4_delivery")
 ACTOR = "as4-delivery"
@@ -146,18 +147,8 @@ class DeliveryWorker:
 
     async def run_forever(self, interval_s: float = 1.0, *, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
-        while not stop.is_set():
-            self.wake.clear()  # before the round: a wake-up during it makes the next round start at once
-            try:
-                claimed = await self.run_once()
-            except Exception:
-                log.exception("AS4 delivery round failed; retrying in %.1f s", interval_s)
-                claimed = 0
-            if not claimed and not stop.is_set():
-                waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())}
-                _, pending = await asyncio.wait(waiters, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
-                for waiter in pending:
-                    waiter.cancel()
+        await poll_until_stopped(self.run_once, self.wake, stop, interval_s=interval_s, name="AS4 delivery",
+                                 log=log)
 
     async def _push(self, row: Any, now: datetime) -> None:
         document = json.dumps(delivery_document(row), separators=(",", ":")).encode()

@@ -57,6 +57,7 @@ from gateway.as4_state import As4State
 from gateway.db.engine import is_sqlite, writer_connection
 from gateway.db.schema import as4_inbound, as4_outbound, as4_partner_pause
 from gateway.runtime import Node
+from gateway.workers import poll_until_stopped
 from pki.keys.port import KeyPurpose
 
 ACTOR = "as4-sender"
@@ -206,18 +207,8 @@ class As4Sender:
     async def run_forever(self, interval_s: float = 1.0, *, stop: asyncio.Event | None = None) -> None:
         """Poll the outbox until ``stop`` is set (never, without one); a failing round is logged, not fatal."""
         stop = stop or asyncio.Event()
-        while not stop.is_set():
-            self.wake.clear()  # before the round: a wake-up during it makes the next round start at once
-            try:
-                claimed = await self.run_once(stop=stop)
-            except Exception:
-                log.exception("AS4 sender round failed; retrying in %.1f s", interval_s)
-                claimed = 0
-            if not claimed and not stop.is_set():
-                waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())}
-                _, pending = await asyncio.wait(waiters, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
-                for waiter in pending:
-                    waiter.cancel()
+        await poll_until_stopped(lambda: self.run_once(stop=stop), self.wake, stop, interval_s=interval_s,
+                                 name="AS4 sender", log=log)
 
     async def _release(self, rows: Sequence[Any], now: datetime) -> None:
         async with self.engine.begin() as conn:

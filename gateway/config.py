@@ -127,6 +127,9 @@ class As4Section(_Section):
     archive_retention_days: int = Field(default=365, ge=1)
     # CAs (pki.trust layout) for partners' HTTPS endpoints; default: the system's.
     tls_trust_dir: Path | None = None
+    # Our TLS client certificate for partners that require mutual TLS (PEM files).
+    tls_client_cert: Path | None = None
+    tls_client_key: Path | None = None
     # How often expired duplicate-detection rows, payloads and archive entries are purged.
     housekeeping_every_s: float = Field(default=300.0, gt=0)
 

@@ -24,7 +24,7 @@ from gateway.as4_ops import housekeeping
 from gateway.as4_pmodes import PModeStore
 from gateway.as4_receiver import AS4_RECEIVER_KEY
 from gateway.as4_sender import As4Sender
-from gateway.config import As4Section, Settings
+from gateway.config import As4Section, ConfigError, Settings
 from gateway.memory import tune_malloc
 from gateway.runtime import Node
 from gateway.web.app import build_app
@@ -58,13 +58,21 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
 
 def partner_tls(settings: As4Section) -> ssl.SSLContext | bool:
     """TLS 1.2+ to partners' endpoints: the anchors of ``as4.tls_trust_dir`` (a pki trust store), else the system's
-    CAs; certificates and host names are always verified."""
-    if settings.tls_trust_dir is None:
+    CAs; certificates and host names are always verified. ``as4.tls_client_cert``/``tls_client_key``: our
+    certificate for partners that require mutual TLS."""
+    if settings.tls_trust_dir is None and settings.tls_client_cert is None:
         return True
-    from pki.trust import TrustStore
+    cadata = None
+    if settings.tls_trust_dir is not None:
+        from pki.trust import TrustStore
 
-    context = ssl.create_default_context(cadata=TrustStore.from_directory(settings.tls_trust_dir).ssl_cadata())
+        cadata = TrustStore.from_directory(settings.tls_trust_dir).ssl_cadata()
+    context = ssl.create_default_context(cadata=cadata)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings.tls_client_cert is not None:
+        if settings.tls_client_key is None:
+            raise ConfigError("as4.tls_client_key", "a TLS client certificate needs its key")
+        context.load_cert_chain(settings.tls_client_cert, settings.tls_client_key)
     return context
 
 
