@@ -103,6 +103,16 @@ async def _inbox_count(node: DevNode) -> int:
         await opened.close()
 
 
+async def _pending(node: DevNode) -> int:
+    opened = await node.open()
+    try:
+        async with opened.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(as4_outbound).where(
+                as4_outbound.c.status.in_(("pending", "sending"))))).scalar() or 0)
+    finally:
+        await opened.close()
+
+
 async def _verify(sender: DevNode, receiver: DevNode, accepted: list[str]) -> dict[str, int]:
     opened = await receiver.open()
     try:
@@ -146,6 +156,9 @@ def run_row(profile_key: str, size_key: str, db: str, seconds: float, concurrenc
             while (count := asyncio.run(_inbox_count(ee))) < len(accepted) and time.monotonic() < deadline:
                 time.sleep(0.2)
             finished = time.time()
+            settle = time.monotonic() + 30  # the sender records the last receipts a moment after they arrive
+            while asyncio.run(_pending(lv)) and time.monotonic() < settle:
+                time.sleep(0.2)
             checks = asyncio.run(_verify(lv, ee, accepted))
         finally:
             for proc in procs:
