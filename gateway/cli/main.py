@@ -11,6 +11,51 @@ from gateway import logs
 from gateway.cli.common import EXIT_CONFIG, emit, json_option, run_with_node, settings_from
 from gateway.config import ConfigError, effective_config
 
+# The areas' command groups, imported only when used: `serve` then loads none of them (nor eIDAS, OOTS, SMP,
+# YAML, …), which keeps a node process's memory flat.
+_AREAS = {
+    "as4": "gateway.cli.as4_ops_cmd:as4_group",  # as4_ops_cmd adds pause/resume/ping/… to as4_cmd's group
+    "audit": "gateway.cli.audit_cmd:audit",
+    "clients": "gateway.cli.clients_cmd:clients",
+    "edm": "gateway.cli.edm_cmd:edm",
+    "eidas": "gateway.cli.eidas_cmd:eidas",
+    "oots": "gateway.cli.oots_cmd:oots_group",
+    "pki": "gateway.cli.pki_cmd:pki",
+    "pmode": "gateway.cli.pmode_cmd:pmode",
+    "smp": "gateway.cli.smp_cmd:smp",
+    "xml": "gateway.cli.xml_cmd:xml",
+}
+
+
+class _LazyArea(click.Group):
+    """A placeholder group that imports the real one on first use (help, a subcommand)."""
+
+    def __init__(self, name: str, target: str) -> None:
+        super().__init__(name)
+        self._target = target
+        self._real: click.Group | None = None
+
+    def _load(self) -> click.Group:
+        if self._real is None:
+            import importlib
+
+            module, _, attr = self._target.partition(":")
+            self._real = getattr(importlib.import_module(module), attr)
+        return self._real
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self._load().get_short_help_str(limit)
+
+    def invoke(self, ctx: click.Context) -> object:
+        return self._load().invoke(ctx)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: object) -> click.Context:
+        return self._load().make_context(info_name, args, parent, **extra)  # type: ignore[arg-type]
+
+    def main(self, *args: object, **kwargs: object) -> object:
+        return self._load().main(*args, **kwargs)  # type: ignore[arg-type]
+
 
 @click.group()
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
@@ -125,20 +170,8 @@ def db_current(ctx: click.Context, as_json: bool) -> None:
 
 
 def _register_subcommands() -> None:
-    from gateway.cli import as4_ops_cmd  # noqa: F401 - adds pause/resume/ping/… to the as4 group
-    from gateway.cli.as4_cmd import as4_group
-    from gateway.cli.audit_cmd import audit
-    from gateway.cli.clients_cmd import clients
-    from gateway.cli.edm_cmd import edm
-    from gateway.cli.eidas_cmd import eidas
-    from gateway.cli.oots_cmd import oots_group
-    from gateway.cli.pki_cmd import pki
-    from gateway.cli.pmode_cmd import pmode
-    from gateway.cli.smp_cmd import smp
-    from gateway.cli.xml_cmd import xml
-
-    for group in (as4_group, audit, clients, edm, eidas, oots_group, pki, pmode, smp, xml):
-        cli.add_command(group)
+    for name, target in _AREAS.items():
+        cli.add_command(_LazyArea(name, target))
 
 
 _register_subcommands()
