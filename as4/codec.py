@@ -21,7 +21,6 @@ import copy
 import functools
 import os
 import re
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -54,6 +53,7 @@ from as4.model import (
 )
 from as4.ns import EB, ENVELOPE_PREFIXES, WSU, XML, q
 from as4.parts import Part
+from pki.ids import uuid4_str
 from pki.xml.ns import ID_ATTRIBUTES
 from pki.xml.parser import DEFAULT_MAX_BYTES, XmlRefused, parse_xml
 
@@ -63,8 +63,11 @@ _XML_LANG = q(XML, "lang")
 _Spec = Sequence[tuple[str, int, int | None]]  # (ebMS element, minOccurs, maxOccurs or None = unbounded)
 
 
+_EB_PREFIX = f"{{{EB}}}"
+
+
 def _eb(local: str) -> str:
-    return q(EB, local)
+    return _EB_PREFIX + local
 
 
 def _invalid(detail: str) -> EbmsError:
@@ -80,7 +83,7 @@ def _inconsistent(detail: str) -> EbmsError:
 
 def new_id(prefix: str) -> str:
     """An ``xs:ID``-safe random id (an NCName: the prefix keeps it from starting with a digit)."""
-    return f"{prefix}{uuid.uuid4()}"
+    return f"{prefix}{uuid4_str()}"
 
 
 def build_envelope(messaging: Messaging, *, messaging_id: str | None = None, body_id: str | None = None
@@ -266,18 +269,19 @@ def _children(element: etree._Element, spec: _Spec, where: str, *, other: bool =
     found: dict[str, list[etree._Element]] = {name: [] for name in order}
     position = 0
     for child in element.iterchildren(tag=etree.Element):
-        name = etree.QName(child)
-        if name.namespace != EB:
-            if other and name.namespace:
+        tag = child.tag
+        if not tag.startswith(_EB_PREFIX):  # Clark notation: "{namespace}local", no "{" without a namespace
+            if other and tag.startswith("{"):
                 continue
             raise _invalid(f"unexpected element {child.tag!r} in {where}")
-        if name.localname not in found:
-            raise _invalid(f"unexpected element eb:{name.localname} in {where}")
-        index = order.index(name.localname)
+        localname = tag[len(_EB_PREFIX):]
+        if localname not in found:
+            raise _invalid(f"unexpected element eb:{localname} in {where}")
+        index = order.index(localname)
         if index < position:
-            raise _invalid(f"eb:{name.localname} is out of order in {where}")
+            raise _invalid(f"eb:{localname} is out of order in {where}")
         position = index
-        found[name.localname].append(child)
+        found[localname].append(child)
     for name, low, high in spec:
         count = len(found[name])
         if count < low:

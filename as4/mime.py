@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import binascii
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from as4 import errors as E
 from as4.errors import EbmsError
 from as4.parts import Part, Spool
+from pki.ids import uuid4_hex, uuid4_str
 
 SOAP12_MEDIA_TYPE = "application/soap+xml"
 SOAP11_MEDIA_TYPE = "text/xml"
@@ -58,7 +58,7 @@ def _too_much(detail: str) -> EbmsError:
 
 def new_boundary() -> str:
     # jakarta.mail's shape ("----=_Part_..."), with 122 random bits so it cannot occur in a payload.
-    return f"----=_Part_{uuid.uuid4().hex}"
+    return f"----=_Part_{uuid4_hex()}"
 
 
 def _header_value(value: str, what: str) -> str:
@@ -91,7 +91,7 @@ def write_mime(
         raise ValueError(f"not a valid MIME boundary: {boundary!r}")
     if f"--{boundary}".encode("ascii") in envelope_bytes:
         raise ValueError("the boundary occurs inside the envelope")
-    root_id = _header_value(root_content_id or f"root-{uuid.uuid4()}@as4", "root Content-ID")
+    root_id = _header_value(root_content_id or f"root-{uuid4_str()}@as4", "root Content-ID")
     content_type = (
         f'multipart/related; boundary="{boundary}"; type="{soap_media_type}"; start="<{root_id}>"'
     )

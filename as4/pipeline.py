@@ -12,7 +12,6 @@ or reads the clock except through the ``now`` argument; the message handler (as4
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from as4.model import (
 from as4.ns import EB
 from as4.parts import Part
 from as4.profiles import As4Profile
+from pki.ids import uuid4_str
 from pki.keys.port import KeyStore, Signer
 from pki.xml.keyinfo import KeyResolver
 
@@ -48,7 +48,7 @@ def _now() -> datetime:
 
 
 def new_message_id(domain: str = "gateway.lv") -> str:
-    return f"{uuid.uuid4()}@{domain}"
+    return f"{uuid4_str()}@{domain}"
 
 
 # --- sending -------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ refuses, and we do not acknowledge what we would not accept (``EBMS:0004``, as P
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from lxml import etree
 
 from as4.errors import EbmsError
 from as4.model import FINAL_RECIPIENT, ORIGINAL_SENDER, UserMessage
+from pki.ids import uuid4_str
 from pki.xml.parser import XmlRefused, parse_xml
 
 SBDH = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
@@ -61,7 +61,7 @@ def wrap(document: bytes, *, sender: str, recipient: str, document_type: str, pr
     identification = add(header, "DocumentIdentification")
     add(identification, "Standard", namespace)
     add(identification, "TypeVersion", version)
-    add(identification, "InstanceIdentifier", instance_id or str(uuid.uuid4()))
+    add(identification, "InstanceIdentifier", instance_id or uuid4_str())
     add(identification, "Type", local)
     add(identification, "CreationDateAndTime",
         (created or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))

@@ -58,7 +58,6 @@ Error mapping (EbmsError):
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +70,7 @@ from as4.errors import FAILED_AUTHENTICATION, FAILED_DECRYPTION, MIME_INCONSISTE
 from as4.ns import EB, S11, S12, WSSE, WSU
 from as4.parts import Part
 from as4.profiles import As4Profile, KeyReference
+from pki.ids import uuid4_str
 from pki.keys.port import KeyPurpose, KeyStore, Signer
 from pki.trust.model import CertificateRejected
 from pki.trust.store import time_problem
@@ -184,7 +184,7 @@ def _security_for_writing(header: etree._Element, soap: str, must_understand: bo
 
 
 def _new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4()}"
+    return f"{prefix}-{uuid4_str()}"
 
 
 def _ensure_id(element: etree._Element) -> None:
@@ -192,24 +192,26 @@ def _ensure_id(element: etree._Element) -> None:
         element.set(q(WSU, "Id"), _new_id("id"))
 
 
-def _declared(element: etree._Element) -> list[str]:
-    parent = element.getparent()
-    inherited = parent.nsmap if parent is not None else {}
+def _declared(nsmap: dict[str | None, str], inherited: dict[str | None, str]) -> list[str]:
     return ["#default" if prefix is None else prefix
-            for prefix, uri in element.nsmap.items() if inherited.get(prefix) != uri]
+            for prefix, uri in nsmap.items() if inherited.get(prefix) != uri]
 
 
 def inclusive_prefixes(target: etree._Element, *, exclude_visible: bool) -> tuple[str, ...]:
     """WSS4J's InclusiveNamespaces PrefixList for ``target`` (see the module docstring)."""
+    # Each element's in-scope namespaces, target first, then its ancestors up to the root: lxml computes an
+    # nsmap by walking to the root, so each is computed once and compared with its parent's.
+    chain = [target, *target.iterancestors()]
+    nsmaps = [element.nsmap for element in chain] + [{}]
     result: dict[str, None] = {}  # ordered set: nearest ancestor first, like WSS4J's LinkedHashSet
-    for ancestor in target.iterancestors():
-        for prefix in _declared(ancestor):
+    for position in range(1, len(chain)):
+        for prefix in _declared(nsmaps[position], nsmaps[position + 1]):
             result.setdefault(prefix)
     if exclude_visible:
-        for prefix in _declared(target):
+        for prefix in _declared(nsmaps[0], nsmaps[1]):
             result.pop(prefix, None)
         by_uri: dict[str, list[str]] = {}
-        for prefix, uri in target.nsmap.items():
+        for prefix, uri in nsmaps[0].items():
             by_uri.setdefault(uri, []).append("#default" if prefix is None else prefix)
         for name in target.attrib:
             namespace = etree.QName(name).namespace

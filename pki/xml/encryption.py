@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 
+from pki.ids import uuid4_str
 from pki.keys.port import Decrypter, KeyNotFound, KeyPurpose, KeyStore
 from pki.xml import algorithms as A
 from pki.xml import ns
@@ -69,7 +69,7 @@ def _unb64(text: str | None, what: str) -> bytes:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4()}"
+    return f"{prefix}-{uuid4_str()}"
 
 
 def new_cek(policy: A.AlgorithmPolicy, data_algorithm: str | None = None) -> tuple[str, bytes]:

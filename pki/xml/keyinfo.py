@@ -13,6 +13,7 @@ message that the caller's trust store validates.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,9 +70,21 @@ def _b64(text: str | None, what: str) -> bytes:
         raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", f"{what} is not valid base64") from None
 
 
+@functools.lru_cache(maxsize=256)
+def _load_der(der: bytes) -> x509.Certificate:
+    """Partners send the same few certificates with every message: parse each once (a failed parse raises
+    and is not cached). Certificate objects are immutable, so sharing one is safe."""
+    return x509.load_der_x509_certificate(der)
+
+
+@functools.lru_cache(maxsize=64)
+def _der_base64(cert: x509.Certificate) -> str:
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
 def _certificate(text: str | None, what: str) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(_b64(text, what))
+        return _load_der(_b64(text, what))
     except ValueError as exc:
         if isinstance(exc, KeyResolutionError):
             raise
@@ -276,8 +289,7 @@ def _b64text(data: bytes) -> str:
 def x509_data(certificates: Sequence[x509.Certificate]) -> etree._Element:
     data = etree.Element(q(ns.DS, "X509Data"), nsmap={"ds": ns.DS})
     for cert in certificates:
-        etree.SubElement(data, q(ns.DS, "X509Certificate")).text = _b64text(
-            cert.public_bytes(serialization.Encoding.DER))
+        etree.SubElement(data, q(ns.DS, "X509Certificate")).text = _der_base64(cert)
     return data
 
 
@@ -307,7 +319,7 @@ def binary_security_token(cert: x509.Certificate, token_id: str) -> etree._Eleme
     token.set("EncodingType", ns.BASE64_ENCODING)
     token.set("ValueType", ns.X509V3_TOKEN)
     token.set(q(ns.WSU, "Id"), token_id)
-    token.text = _b64text(cert.public_bytes(serialization.Encoding.DER))
+    token.text = _der_base64(cert)
     return token
 
 

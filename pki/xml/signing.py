@@ -8,12 +8,12 @@ canonicalised and signed by the Signer port, which may be a file key or, later, 
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from pki.ids import uuid4_str
 from pki.keys.port import Signer
 from pki.xml import ns
 from pki.xml.algorithms import ENVELOPED_SIGNATURE, EXC_C14N, MODERN, AlgorithmPolicy
@@ -63,20 +63,24 @@ class SignOptions:
     extra_nsmap: dict[str, str] = field(default_factory=dict)
 
 
+_DS = f"{{{ns.DS}}}"
+_EC_INCLUSIVE_NAMESPACES = q(ns.EC, "InclusiveNamespaces")
+
+
 def element_id(element: etree._Element, options: SignOptions) -> str:
     for attribute in ns.ID_ATTRIBUTES:
         value = element.get(attribute)
         if value:
             return value
-    value = f"{options.id_prefix}{uuid.uuid4()}"
+    value = f"{options.id_prefix}{uuid4_str()}"
     element.set(options.id_attribute, value)
     return value
 
 
 def _method(parent: etree._Element, tag: str, algorithm: str, prefixes: Sequence[str] = ()) -> etree._Element:
-    method = etree.SubElement(parent, q(ns.DS, tag), Algorithm=algorithm)
+    method = etree.SubElement(parent, _DS + tag, Algorithm=algorithm)
     if prefixes:
-        etree.SubElement(method, q(ns.EC, "InclusiveNamespaces"), nsmap={"ec": ns.EC}, PrefixList=" ".join(prefixes))
+        etree.SubElement(method, _EC_INCLUSIVE_NAMESPACES, nsmap={"ec": ns.EC}, PrefixList=" ".join(prefixes))
     return method
 
 
@@ -100,7 +104,7 @@ def sign(
             policy.check_transform(transform.uri)
         policy.check_digest(spec.digest or policy.default_digest)
 
-    signature = etree.Element(q(ns.DS, "Signature"), nsmap={"ds": ns.DS, **options.extra_nsmap})
+    signature = etree.Element(_DS + "Signature", nsmap={"ds": ns.DS, **options.extra_nsmap})
     if options.signature_id:
         signature.set("Id", options.signature_id)
     if index is None:
@@ -108,18 +112,18 @@ def sign(
     else:
         parent.insert(index, signature)
     try:
-        signed_info = etree.SubElement(signature, q(ns.DS, "SignedInfo"))
+        signed_info = etree.SubElement(signature, _DS + "SignedInfo")
         _method(signed_info, "CanonicalizationMethod", policy.default_c14n, options.c14n_prefixes)
         _method(signed_info, "SignatureMethod", algorithm.uri)
         pending = [(_reference_element(signed_info, spec, options), spec) for spec in references]
         for reference_el, spec in pending:
-            reference_el.find(q(ns.DS, "DigestValue")).text = base64.b64encode(
+            reference_el.find(_DS + "DigestValue").text = base64.b64encode(
                 _digest_for(spec, reference_el, signature, options)).decode()
         signed_bytes = canonicalize(signed_info, policy.default_c14n, options.c14n_prefixes)
-        value = etree.SubElement(signature, q(ns.DS, "SignatureValue"))
+        value = etree.SubElement(signature, _DS + "SignatureValue")
         value.text = base64.b64encode(signer.sign(signed_bytes, algorithm)).decode()
         if options.key_info is not None:
-            key_info = etree.SubElement(signature, q(ns.DS, "KeyInfo"))
+            key_info = etree.SubElement(signature, _DS + "KeyInfo")
             key_info.append(options.key_info)
     except BaseException:
         parent.remove(signature)
@@ -134,21 +138,21 @@ def _reference_element(signed_info: etree._Element, spec: ReferenceSpec, options
         uri = "#" + element_id(spec.element, options)
     else:
         raise SignatureError("XMLDSIG_MALFORMED", "a reference needs an element or a URI")
-    reference = etree.SubElement(signed_info, q(ns.DS, "Reference"), URI=uri)
+    reference = etree.SubElement(signed_info, _DS + "Reference", URI=uri)
     if spec.transforms:
-        transforms = etree.SubElement(reference, q(ns.DS, "Transforms"))
+        transforms = etree.SubElement(reference, _DS + "Transforms")
         for transform in spec.transforms:
             _method(transforms, "Transform", transform.uri, transform.prefixes)
     digest_uri = spec.digest or options.policy.default_digest
-    etree.SubElement(reference, q(ns.DS, "DigestMethod"), Algorithm=digest_uri)
-    etree.SubElement(reference, q(ns.DS, "DigestValue"))
+    etree.SubElement(reference, _DS + "DigestMethod", Algorithm=digest_uri)
+    etree.SubElement(reference, _DS + "DigestValue")
     return reference
 
 
 def _digest_for(
     spec: ReferenceSpec, reference: etree._Element, signature: etree._Element, options: SignOptions
 ) -> bytes:
-    digest_uri = reference.find(q(ns.DS, "DigestMethod")).get("Algorithm")
+    digest_uri = reference.find(_DS + "DigestMethod").get("Algorithm")
     uri = reference.get("URI")
     if uri.startswith("cid:"):
         if not spec.transforms or spec.transforms[0].uri not in SWA_TRANSFORMS:

@@ -25,11 +25,11 @@ from pki.xml import ns
 from pki.xml.algorithms import AlgorithmPolicy
 from pki.xml.attachments import content_id_from_cid_uri
 from pki.xml.keyinfo import KeyResolver, parse_key_info
-from pki.xml.ns import q
 from pki.xml.references import (
     SWA_TRANSFORMS,
     AttachmentResolver,
     SignatureError,
+    Transform,
     attachment_reference_digest,
     canonicalize,
     digest,
@@ -83,8 +83,12 @@ def covers(verified: VerifiedSignature, element: etree._Element) -> bool:
     return False
 
 
+_DS = f"{{{ns.DS}}}"
+_SIGNATURE, _KEY_INFO, _REFERENCE = _DS + "Signature", _DS + "KeyInfo", _DS + "Reference"
+
+
 def _one(parent: etree._Element, tag: str, what: str) -> etree._Element:
-    found = parent.findall(q(ns.DS, tag))
+    found = parent.findall(_DS + tag)
     if len(found) != 1:
         raise SignatureError("XMLDSIG_MALFORMED", f"{what}: expected one ds:{tag}, found {len(found)}")
     return found[0]
@@ -99,22 +103,26 @@ def verify(
     id_attributes: Sequence[str] = ns.ID_ATTRIBUTES,
 ) -> VerifiedSignature:
     """Verify one ds:Signature element; raise SignatureError / AlgorithmRefused / KeyResolutionError."""
-    if signature.tag != q(ns.DS, "Signature"):
+    if signature.tag != _SIGNATURE:
         raise SignatureError("XMLDSIG_MALFORMED", f"not a ds:Signature: {signature.tag}")
     signed_info = _one(signature, "SignedInfo", "Signature")
     c14n_el = _one(signed_info, "CanonicalizationMethod", "SignedInfo")
     c14n_uri = c14n_el.get("Algorithm", "")
     policy.check_c14n(c14n_uri)
     algorithm = policy.check_signature(_one(signed_info, "SignatureMethod", "SignedInfo").get("Algorithm", ""))
-    reference_els = signed_info.findall(q(ns.DS, "Reference"))
+    reference_els = signed_info.findall(_REFERENCE)
     if not reference_els:
         raise SignatureError("XMLDSIG_NO_REFERENCES", "SignedInfo has no ds:Reference")
+    read: list[tuple[etree._Element, list[Transform], str]] = []
     for reference in reference_els:  # every algorithm is checked before any cryptography runs
-        for transform in read_transforms(reference):
+        transforms = read_transforms(reference)
+        for transform in transforms:
             policy.check_transform(transform.uri)
-        policy.check_digest(_one(reference, "DigestMethod", "Reference").get("Algorithm", ""))
+        digest_uri = _one(reference, "DigestMethod", "Reference").get("Algorithm", "")
+        policy.check_digest(digest_uri)
+        read.append((reference, transforms, digest_uri))
 
-    resolved = key_resolver(parse_key_info(signature.find(q(ns.DS, "KeyInfo"))))
+    resolved = key_resolver(parse_key_info(signature.find(_KEY_INFO)))
     signature_value = _base64(_one(signature, "SignatureValue", "Signature").text, "SignatureValue")
     signed_bytes = canonicalize(signed_info, c14n_uri, read_prefix_list(c14n_el))
     if not primitives.verify(resolved.public_key, signature_value, signed_bytes, algorithm):
@@ -123,8 +131,9 @@ def verify(
     root = signature.getroottree().getroot()
     index = id_index(root, id_attributes) if len(reference_els) > 1 else None
     results = tuple(
-        _verify_reference(reference, signature, root, policy, attachments, id_attributes, index)
-        for reference in reference_els
+        _verify_reference(reference, transforms, digest_uri, signature, root, policy, attachments, id_attributes,
+                          index)
+        for reference, transforms, digest_uri in read
     )
     return VerifiedSignature(signature, algorithm.uri, resolved.public_key, resolved.certificate, results)
 
@@ -138,6 +147,8 @@ def _base64(text: str | None, what: str) -> bytes:
 
 def _verify_reference(
     reference: etree._Element,
+    transforms: list[Transform],
+    digest_uri: str,
     signature: etree._Element,
     root: etree._Element,
     policy: AlgorithmPolicy,
@@ -146,8 +157,6 @@ def _verify_reference(
     index: dict[str, list[etree._Element]] | None = None,
 ) -> VerifiedReference:
     uri = reference.get("URI")
-    transforms = read_transforms(reference)
-    digest_uri = _one(reference, "DigestMethod", "Reference").get("Algorithm", "")
     expected = _base64(_one(reference, "DigestValue", "Reference").text, "DigestValue")
     element: etree._Element | None = None
     content_id: str | None = None
