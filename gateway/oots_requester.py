@@ -246,7 +246,7 @@ class Requester:
             return
         if asked:
             await self._set(request_id, state="input-required", input_required=json.dumps(asked))
-            await self._audit("oots.request.input-required", request_id, {"outcome": "DSD:ERR:0005"})
+            await self._audit("oots.request.input_required", request_id, {"outcome": "DSD:ERR:0005"})
             await self._notify(request_id)
             return
         await self._set(request_id, state="exchanging")
