@@ -74,7 +74,7 @@ OPENAPI: dict[str, Any] = {
         },
     },
     "paths": {
-        "/api/oots/openapi.json": {"get": {"summary": "This description", "security": [],
+        "/api/oots/openapi.json": {"get": {"summary": "This description", "security": _SECURITY,
                                            "responses": {"200": {"description": "OpenAPI 3.1"}}}},
         "/api/oots/requests": {
             "post": {"summary": "Create an evidence request", "security": _SECURITY,

@@ -255,6 +255,63 @@ async def test_tc07_two_providers_in_one_procedure(portal: BackendClient, previe
     assert {e["metadata"]["evidence_type"] for e in done["evidence"]} == {DIPLOMA, BIRTH}
 
 
+async def test_user_arrives_and_decides_before_request_2(net: Net, portal: BackendClient,
+                                                        previews: PreviewService) -> None:
+    """The provider's answer to request #1 is held in its outbox (partner paused), so the user reaches the
+    preview (with the PreviewLocation of that answer) before request #2 exists; request #2 is then answered at
+    once with the evidence."""
+    from gateway.as4_ops import pause_partner, resume_partner
+    from gateway.db.schema import as4_outbound
+
+    node = await net.pair.provider.open()
+    try:
+        await pause_partner(node, net.pair.requester.name, actor="test")
+        try:
+            created = await _request(portal, procedure="T2", country="LV", person=ANNA)
+            store = open_payload_store(node)
+            location = None
+            for _ in range(200):
+                async with node.engine.connect() as conn:
+                    rows = (await conn.execute(select(as4_outbound.c.payload_ids).where(
+                        as4_outbound.c.pmode_id.like("%ExceptionResponse"),
+                        as4_outbound.c.status == "pending"))).all()
+                for row in rows:
+                    first = json.loads(row.payload_ids)[0]
+                    answer = parse_message(await asyncio.to_thread(lambda p=first: store.open(p).read_all()))
+                    assert isinstance(answer, ExceptionResponse)
+                    location = answer.exception.preview_location
+                if location:
+                    break
+                await asyncio.sleep(0.05)
+            assert location, "the provider did not answer request #1 with a PreviewLocation"
+            session = await previews.user_arrived(_token(location))
+            decided = await previews.decide(session.id, True)
+            assert decided.request2_id is None  # request #2 has not reached the provider yet
+            _, view = await portal.get(f"/api/oots/requests/{created['id']}")
+            assert view["state"] == "exchanging" and view["exchanges"][0]["state"] == "sent"
+        finally:
+            await resume_partner(node, net.pair.requester.name, actor="test")
+    finally:
+        await node.close()
+    done = await settled(portal, created["id"])
+    assert done["state"] == "completed" and len(done["evidence"]) == 1
+
+
+async def test_openapi_describes_every_route(portal: BackendClient) -> None:
+    from aiohttp import web
+
+    from gateway.oots_requester_api import RequesterApi
+
+    async with portal.http.get(f"{portal.node.url}/api/oots/openapi.json", headers=await portal.headers()) as resp:
+        assert resp.status == 200
+        spec = await resp.json()
+    app = web.Application()
+    RequesterApi(None).add_routes(app)  # type: ignore[arg-type]
+    routes = {(r.method.lower(), r.resource.canonical) for r in app.router.routes()  # type: ignore[union-attr]
+              if r.method != "HEAD"}
+    assert routes == {(m, p) for p, ops in spec["paths"].items() for m in ops}
+
+
 async def test_loa_too_low_is_refused_by_the_provider(portal: BackendClient) -> None:
     low = {**ANNA, "level_of_assurance": "Low"}
     created = await _request(portal, procedure="T2", country="LV", person=low, preview_allowed=False)
