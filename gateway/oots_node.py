@@ -225,9 +225,10 @@ class OotsNode:
                                          correlation_id=message_id)
         except Exception:
             log.exception("OOTS message %s failed", message_id)
-        async with self.node.engine.begin() as conn:
-            await conn.execute(update(oots_inbound).where(oots_inbound.c.message_id == message_id)
-                               .values(outcome=outcome[:64]))
+        if not outcome.startswith(("evidence:", "preview-required")):  # failures are kept for the operator
+            async with self.node.engine.begin() as conn:
+                await conn.execute(update(oots_inbound).where(oots_inbound.c.message_id == message_id)
+                                   .values(outcome=outcome[:64]))
         await acknowledge(self.node, self.payloads, message_id, client_id=self.settings.service_client, mode="oots")
 
     async def _dispatch(self, message_id: str) -> str:

@@ -30,8 +30,8 @@ from sqlalchemy import insert, select, update
 from as4.model import UserMessage
 from as4.parts import Part
 from gateway import correlation
-from gateway.as4_sender import message_status
 from gateway.db.oots_requests_schema import oots_evidence, oots_exchange, oots_request
+from gateway.db.schema import as4_outbound
 from gateway.oots_services import common_services_client
 from oots.commonservices.client import CommonServicesClient
 from oots.commonservices.model import AdditionalInputRequired, CommonServicesError, RequirementInfo
@@ -98,6 +98,8 @@ class Requester:
         self._cs: CommonServicesClient | None = None
         self._cache: dict[tuple[str, ...], tuple[float, Any]] = {}
         self.cache_ttl_s = 300.0
+        self.housekeeping_every_s = 0.5
+        self._next_housekeeping = 0.0
 
     @property
     def agent(self) -> Agent:
@@ -358,22 +360,23 @@ class Requester:
                     "title": [{"lang": t.lang, "value": t.value} for t in meta.titles],
                     "issuing_authority": meta.issuing_authority.identifier.value, "issuing_date": meta.issuing_date,
                     "format": meta.distribution.format, "classification_node": item.classification_node})))
-        if stored:
-            async with self.node.engine.begin() as conn:
-                await conn.execute(insert(oots_evidence), stored)
         await self._finish(x, "evidence" if stored else "no-evidence", now, message_id=user_message.message_id,
-                           count=len(stored))
+                           count=len(stored), evidence=stored)
         return f"evidence:{len(stored)}"
 
     async def _finish(self, x: Any, state: str, now: datetime, *, error: tuple[str, str] | None = None,
-                      message_id: str | None = None, count: int = 0) -> None:
+                      message_id: str | None = None, count: int = 0, evidence: list[dict[str, Any]] | None = None
+                      ) -> None:
+        """The exchange's final state and its evidence in one transaction (only the first answer counts)."""
         async with self.node.engine.begin() as conn:
             done = await conn.execute(update(oots_exchange).where(oots_exchange.c.id == x.id,
                                                                   oots_exchange.c.state.notin_(FINAL)).values(
                 state=state, request1=None, updated_at=_iso(now),
                 error_code=error[0] if error else None, error_detail=error[1] if error else None))
-        if done.rowcount != 1:
-            return
+            if done.rowcount != 1:  # answered already: nothing was changed
+                return
+            if evidence:
+                await conn.execute(insert(oots_evidence), evidence)
         await self._audit("oots.exchange.answered", x.request_id, {
             "exchange": x.id, "message_id": message_id or x.message_id, "request_message_id": x.message_id,
             "edm_request_id": x.edm_request_id, "requester": self.agent.identifier.value, "provider": x.provider,
@@ -404,18 +407,24 @@ class Requester:
     async def housekeeping(self) -> None:
         """Exchanges whose AS4 message failed (dead letter: the partner unreachable, TC04) or whose deadline
         passed fail; portals are notified of changes they were not told yet."""
+        if time.monotonic() < self._next_housekeeping:
+            return
+        self._next_housekeeping = time.monotonic() + self.housekeeping_every_s
         now = self.oots.clock()
+        waiting = oots_exchange.c.state.in_(("sent", "preview"))
         async with self.node.engine.connect() as conn:
-            open_ = (await conn.execute(select(oots_exchange).where(oots_exchange.c.state.in_(("sent", "preview"))))
-                     ).all()
-        for x in open_:
-            status = await message_status(self.node.engine, x.message_id)
-            if status is not None and status["status"] == "failed":
-                await self._finish(x, "failed", now, error=(status["last_error_code"] or "EBMS:0301",
-                                                            f"AS4 delivery failed: {status['last_error_text']}"))
-            elif x.deadline < _iso(now):
-                await self._finish(x, "failed", now, error=("OOTS_REQ_TIMEOUT", "no answer before the deadline "
-                                                            f"{x.deadline}"))
+            dead = (await conn.execute(
+                select(oots_exchange, as4_outbound.c.last_error_code, as4_outbound.c.last_error_text)
+                .join(as4_outbound, as4_outbound.c.message_id == oots_exchange.c.message_id)
+                .where(waiting, as4_outbound.c.status == "failed"))).all()
+            late = (await conn.execute(select(oots_exchange).where(waiting, oots_exchange.c.deadline < _iso(now))
+                                       )).all()
+        for x in dead:
+            await self._finish(x, "failed", now, error=(x.last_error_code or "EBMS:0301",
+                                                        f"AS4 delivery failed: {x.last_error_text}"))
+        for x in late:
+            await self._finish(x, "failed", now,
+                               error=("OOTS_REQ_TIMEOUT", f"no answer before the deadline {x.deadline}"))
 
     async def _notify(self, request_id: str) -> None:
         row = await self._row(request_id)
