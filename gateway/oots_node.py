@@ -34,6 +34,7 @@ from as4.model import MIME_TYPE, PartInfo, Property
 from as4.parts import Part
 from as4.payload_store import PayloadStore
 from as4.pmode import PMode
+from gateway import correlation
 from gateway.as4_delivery import acknowledge
 from gateway.as4_documents import message_from_document
 from gateway.as4_pmodes import PModeStore
@@ -44,8 +45,9 @@ from gateway.oots_preview_store import SqlPreviewStore
 from gateway.runtime import Node
 from oots.dataservice import latvian_registers
 from oots.dataservice.sql_register import SqlRegisterAdapter
-from oots.edm import to_bytes
-from oots.edm.model import Agent, ExceptionResponse, Identifier, QueryResponse, Text
+from oots.edm import parse_message, to_bytes
+from oots.edm.errors import EdmCodecError
+from oots.edm.model import Agent, ExceptionResponse, Identifier, QueryRequest, QueryResponse, Text
 from oots.preview.machine import Timing
 from oots.preview.service import PreviewService
 from oots.provider.admission import Admission, RequesterRegistry
@@ -214,6 +216,7 @@ class OotsNode:
             return False
 
     async def _handle(self, message_id: str) -> None:
+        correlation.set_current(correlation.new_id())  # this task's work (its AS4 answer) shares one id
         outcome = "error"
         try:
             outcome = await self._dispatch(message_id)
@@ -286,15 +289,20 @@ class OotsNode:
         await self.node.audit.append("oots.exchange.answered", ACTOR, None, {
             "role": "provider", "request_message_id": user_message.message_id, "message_id": sent,
             "edm_request_id": answer.request_id, "requester": requester.identifier.value,
-            "provider": provider.identifier.value, "evidence_type": _evidence_type(answer), "outcome": outcome,
-            "action": action}, correlation_id=answer.request_id)
+            "provider": provider.identifier.value, "evidence_type": _evidence_type(answer, document),
+            "outcome": outcome, "action": action}, correlation_id=answer.request_id)
         return outcome
 
 
-def _evidence_type(answer: QueryResponse | ExceptionResponse) -> str | None:
+def _evidence_type(answer: QueryResponse | ExceptionResponse, request: bytes) -> str | None:
+    """The evidence type asked for (from the answer, else from the request when it can be read)."""
     if isinstance(answer, QueryResponse) and answer.evidence:
         return answer.evidence[0].metadata.classification
-    return None
+    try:
+        parsed = parse_message(request)
+    except EdmCodecError:
+        return None
+    return parsed.evidence_request.classification if isinstance(parsed, QueryRequest) else None
 
 
 def _td(seconds: float) -> timedelta:

@@ -456,15 +456,18 @@ async def test_every_message_exchanged_validates_and_audit_has_no_content(net: N
             assert cross_check(requests[answer.request_id], answer) == []
             crossed += 1
     assert crossed >= 10
-    node = await net.pair.requester.open()
-    try:
-        async with node.engine.connect() as conn:
-            rows = (await conn.execute(select(audit_record.c.event, audit_record.c.details)
-                                       .where(audit_record.c.event.like("oots.exchange.%")))).all()
-    finally:
-        await node.close()
-    assert rows
-    for row in rows:
-        details = json.loads(row.details)
-        assert {"message_id", "requester", "provider", "evidence_type", "outcome"} <= set(details)
-        assert "D-LU-2012" not in row.details and "Bērziņa" not in row.details
+    for dev in (net.pair.requester, net.pair.provider):  # both roles audit every exchange step
+        node = await dev.open()
+        try:
+            async with node.engine.connect() as conn:
+                rows = (await conn.execute(select(audit_record.c.event, audit_record.c.details,
+                                                  audit_record.c.correlation_id)
+                                           .where(audit_record.c.event.like("oots.exchange.%")))).all()
+        finally:
+            await node.close()
+        assert len(rows) >= 10, dev.name
+        for row in rows:
+            details = json.loads(row.details)
+            assert {"message_id", "requester", "provider", "evidence_type", "outcome"} <= set(details)
+            assert details["message_id"] and details["evidence_type"] and row.correlation_id
+            assert "D-LU-2012" not in row.details and "Bērziņa" not in row.details  # no content, no names
