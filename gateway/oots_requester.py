@@ -13,6 +13,7 @@ Timeouts: request #1 waits T1 + margin, request #2 T2 + T3 + margin (the request
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import aiohttp
 from sqlalchemy import insert, select, update
 
 from as4.model import UserMessage
@@ -299,8 +301,6 @@ class Requester:
 
     async def on_response(self, user_message: UserMessage, document: bytes, others: Mapping[str, Any],
                           read: Callable[[str], bytes]) -> str:
-        import asyncio
-
         try:
             answer = parse_message(document)
         except EdmCodecError as exc:
@@ -468,9 +468,7 @@ class Requester:
                                      correlation_id=request_id)
 
 
-def _timeout(seconds: float) -> Any:
-    import aiohttp
-
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=seconds)
 
 

@@ -14,7 +14,6 @@ notify_secret, '<t>.' + body)).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -114,7 +113,3 @@ def add_oots(app: web.Application, oots: OotsNode) -> RequesterApi:
     api = RequesterApi(oots)
     api.add_routes(app)
     return api
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
