@@ -166,6 +166,9 @@ class OotsSection(_Section):
     t2_s: float = Field(default=900.0, gt=0)
     t3_s: float = Field(default=2400.0, gt=0)
     requester_margin_s: float = Field(default=60.0, ge=0)
+    # A node process renews its claim on the messages it handles every lease_s / 3; a claim older than lease_s
+    # (the process died) is taken over by another process or the restarted one.
+    lease_s: float = Field(default=60.0, gt=0)
 
     @field_validator("requesters", "intermediaries", "routes", mode="before")
     @classmethod

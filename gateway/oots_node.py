@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -117,7 +118,8 @@ class OotsNode:
         self.sender: As4Sender | None = None
         self.http: aiohttp.ClientSession | None = None
         self.on_submitted: list[Callable[[], None]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._held: dict[str, asyncio.Task[None]] = {}  # message id → its task (lease renewed by heartbeat)
+        self._next_heartbeat = 0.0
         self._registers_engine: Any = None
         self.provider: EvidenceProviderService | None = None
         self.admission: Admission | None = None
@@ -153,10 +155,11 @@ class OotsNode:
         self.on_submitted.append(sender.wake.set)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._held.values())
+        for task in tasks:
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._registers_engine is not None:
             await self._registers_engine.dispose()
 
@@ -179,6 +182,7 @@ class OotsNode:
             self.wake.clear()
             try:
                 await self.run_once()
+                await self._heartbeat()
                 await self.requester.housekeeping()
             except Exception:
                 log.exception("OOTS service round failed")
@@ -189,31 +193,52 @@ class OotsNode:
         await self.close()
 
     async def run_once(self) -> int:
-        """Take the waiting inbound OOTS messages; each is handled by its own task."""
+        """Take the waiting inbound OOTS messages (new ones, and ones whose taker's lease ran out: that process
+        died) ; each is handled by its own task."""
         client = self.settings.service_client
+        cutoff = (self.clock() - timedelta(seconds=self.settings.lease_s)).isoformat()
         async with self.node.engine.connect() as conn:
             rows = (await conn.execute(
-                select(as4_inbound.c.message_id).where(as4_inbound.c.client_id == client,
-                                                       as4_inbound.c.status == "received")
+                select(as4_inbound.c.message_id, oots_inbound.c.taken_at)
+                .select_from(as4_inbound.outerjoin(oots_inbound,
+                                                   oots_inbound.c.message_id == as4_inbound.c.message_id))
+                .where(as4_inbound.c.client_id == client, as4_inbound.c.status == "received",
+                       (oots_inbound.c.taken_at.is_(None)) | (oots_inbound.c.taken_at < cutoff))
                 .order_by(as4_inbound.c.received_at).limit(200))).all()
         taken = 0
         for row in rows:
-            if not await self._take(row.message_id):
+            if row.message_id in self._held or not await self._take(row.message_id, row.taken_at):
                 continue
             taken += 1
             task = asyncio.create_task(self._handle(row.message_id), name=f"oots-{row.message_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._held[row.message_id] = task
+            task.add_done_callback(lambda _t, m=row.message_id: self._held.pop(m, None))
         return taken
 
-    async def _take(self, message_id: str) -> bool:
+    async def _take(self, message_id: str, expired: str | None) -> bool:
+        now = self.clock().isoformat()
         try:
             async with self.node.engine.begin() as conn:
-                await conn.execute(insert(oots_inbound).values(message_id=message_id,
-                                                               taken_at=self.clock().isoformat()))
-            return True
+                if expired is None:
+                    await conn.execute(insert(oots_inbound).values(message_id=message_id, taken_at=now))
+                    return True
+                done = await conn.execute(update(oots_inbound).where(oots_inbound.c.message_id == message_id,
+                                                                     oots_inbound.c.taken_at == expired)
+                                          .values(taken_at=now))
         except IntegrityError:
             return False
+        if done.rowcount == 1:
+            log.warning("OOTS message %s taken again: its lease expired", message_id)
+        return bool(done.rowcount == 1)
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the messages this process holds (a request #2 may wait up to T3)."""
+        if not self._held or time.monotonic() < self._next_heartbeat:
+            return
+        self._next_heartbeat = time.monotonic() + self.settings.lease_s / 3
+        async with self.node.engine.begin() as conn:
+            await conn.execute(update(oots_inbound).where(oots_inbound.c.message_id.in_(list(self._held)))
+                               .values(taken_at=self.clock().isoformat()))
 
     async def _handle(self, message_id: str) -> None:
         correlation.set_current(correlation.new_id())  # this task's work (its AS4 answer) shares one id

@@ -73,7 +73,7 @@ def net(request: pytest.FixtureRequest, simulator: SimulatorThread, tmp_path_fac
     provider_node = DevNode("LV-GW-DEV", base / "lv", free_port())
     pair = asyncio.run(prepare_oots_pair(
         portal_node, provider_node, cs_url=simulator.url, cs_trust_dir=trust, versions=(version,),
-        timeouts={"t1_s": 20, "t2_s": 3, "t3_s": 3, "requester_margin_s": 4}, register_timeout_s=1.5))
+        timeouts={"t1_s": 20, "t2_s": 5, "t3_s": 5, "requester_margin_s": 4, "lease_s": 2}, register_timeout_s=1.5))
     for node in (portal_node, provider_node):  # keep payloads after delivery: the tests validate every message
         node.settings_overrides["as4__payload_retention_s"] = "3600"
     procs = (NodeProcess(portal_node), NodeProcess(provider_node))
@@ -295,6 +295,37 @@ async def test_user_arrives_and_decides_before_request_2(net: Net, portal: Backe
         await node.close()
     done = await settled(portal, created["id"])
     assert done["state"] == "completed" and len(done["evidence"]) == 1
+
+
+async def test_provider_killed_while_holding_request_2_nothing_lost(net: Net, portal: BackendClient,
+                                                                     previews: PreviewService) -> None:
+    """SIGKILL of the provider while request #2 waits for the user: the user decides meanwhile (the decision port
+    works on the database), the restarted process takes the message over when its lease expires and answers."""
+    from gateway.db.oots_schema import oots_preview_session
+
+    created, pending = await _preview_pending(portal, procedure="T2", country="LV", person=ANNA)
+    location = pending["exchanges"][0]["preview_location"]
+    node = await net.pair.provider.open()
+    try:
+        for _ in range(200):  # until request #2 is held by the provider
+            async with node.engine.connect() as conn:
+                held = (await conn.execute(select(oots_preview_session.c.id).where(
+                    oots_preview_session.c.request2_id == pending["exchanges"][0]["edm_request_id"]))).first()
+            if held is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("request #2 did not reach the provider")
+    finally:
+        await node.close()
+    net.provider_proc.kill()
+    try:
+        session = await previews.user_arrived(_token(location))
+        await previews.decide(session.id, True)
+    finally:
+        net.provider_proc.start()
+    done = await settled(portal, created["id"], timeout_s=20)
+    assert done["state"] == "completed" and len(done["evidence"]) == 1, done
 
 
 async def test_openapi_describes_every_route(portal: BackendClient) -> None:
