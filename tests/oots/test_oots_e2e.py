@@ -128,11 +128,44 @@ async def test_tc01_request_without_preview_gives_the_evidence(net: Net, portal:
     assert status == 404
 
 
-async def test_tc02_no_evidence_for_the_person(portal: BackendClient) -> None:
-    created = await _request(portal, procedure="X1", country="LV", person=ANNA, preview_allowed=False)
-    done = await settled(portal, created["id"])
-    assert done["state"] == "completed" and done["evidence"] == []
-    assert [x["state"] for x in done["exchanges"]] == ["no-evidence"]
+async def test_tc02_no_evidence_for_the_person_and_the_portal_is_notified(portal: BackendClient) -> None:
+    import hashlib
+    import hmac
+
+    from aiohttp import web
+
+    pushes: list[tuple[bytes, str]] = []
+    arrived = asyncio.Event()
+
+    async def hook(request: web.Request) -> web.Response:
+        pushes.append((await request.read(), request.headers["X-OOTS-Signature"]))
+        arrived.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        created = await _request(portal, procedure="X1", country="LV", person=ANNA, preview_allowed=False,
+                                 notify_url=f"http://127.0.0.1:{port}/hook")
+        done = await settled(portal, created["id"])
+        assert done["state"] == "completed" and done["evidence"] == []
+        assert [x["state"] for x in done["exchanges"]] == ["no-evidence"]
+        for _ in range(100):
+            if any(json.loads(body)["state"] == "completed" for body, _ in pushes):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await runner.cleanup()
+    body, header = next((b, h) for b, h in pushes if json.loads(b)["state"] == "completed")
+    assert json.loads(body)["id"] == created["id"]
+    stamp, mac = (part.split("=", 1)[1] for part in header.split(","))
+    expected = hmac.new(created["notify_secret"].encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(mac, expected)
+    assert "notify_secret" not in done  # shown once, at creation
 
 
 async def test_tc03_register_timeout_then_register_error(net: Net, portal: BackendClient) -> None:
