@@ -42,6 +42,7 @@ from oots.edm.errors import EdmCodecError
 from oots.edm.model import Address, Agent, ExceptionResponse, Identifier, NaturalPerson, QueryRequest, Text
 from oots.requester.requests import RequestBuildError, choose_version, first_request, second_request
 from oots.transport import REGREP_MIME, check_header
+from oots.validation import validate_bytes
 
 if TYPE_CHECKING:
     from gateway.oots_node import OotsNode
@@ -313,10 +314,12 @@ class Requester:
                                                                 "edm_request_id": answer.request_id})
             return "unmatched"
         problems = check_header(user_message, answer)
+        report = await asyncio.to_thread(validate_bytes, document)  # our rules for its version
+        problems += [f"{f.rule}: {f.message}" for f in report.findings if f.fatal]
         now = self.oots.clock()
         if problems:
-            await self._finish(x, "failed", now, error=("OOTS_REQ_HEADER", "; ".join(problems)[:2000]))
-            return "OOTS_REQ_HEADER"
+            await self._finish(x, "failed", now, error=("OOTS_REQ_INVALID_RESPONSE", "; ".join(problems)[:2000]))
+            return "OOTS_REQ_INVALID_RESPONSE"
         if isinstance(answer, ExceptionResponse):
             error = answer.exception
             if error.code == "EDM:ERR:0002" and error.preview_location and not x.second:

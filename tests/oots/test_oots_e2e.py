@@ -42,6 +42,7 @@ _ET = "https://sr.oots.tech.ec.europa.eu/evidencetypeclassifications/LV/"
 DIPLOMA, BIRTH = _ET + "6a1f2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b", _ET + "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 PREVIEW_BASE = "https://preview.lv-gw.example/p"
 INVALID_ON_PURPOSE = b"http://insecure.example/p/x"  # the one message a test sends invalid
+FORGED_RESPONSE_ID = "urn:uuid:0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"  # the one answer a test forges
 
 
 @dataclasses.dataclass
@@ -498,6 +499,25 @@ async def test_forged_and_replayed_preview_locations(net: Net, portal: BackendCl
     assert answer.exception.code in ("EDM:ERR:0006", "EDM:ERR:0003")
 
 
+async def test_forged_response_without_the_ebms_corners_fails_the_exchange(net: Net, portal: BackendClient) -> None:
+    """An answer whose ebMS header does not match the EDM it carries (no originalSender/finalRecipient) is not
+    taken as the provider's answer: the exchange fails with OOTS_REQ_INVALID_RESPONSE naming the problem."""
+    created, pending = await _preview_pending(portal, procedure="T2", country="LV", person=ANNA)
+    (exchange,) = pending["exchanges"]
+    forged = dataclasses.replace(samples.response(VERSIONS[net.version], items=0),
+                                 request_id=exchange["edm_request_id"], response_id=FORGED_RESPONSE_ID)
+    profile = AS4_PROFILES[net.version]
+    props = ([{"name": "ExchangeId", "value": "x"}, {"name": "SpecificationId", "value": net.version}]
+             if net.version == "oots-edm:v2.0" else None)
+    provider_side = BackendClient(net.pair.provider, portal.http)
+    await provider_side.submit(oots_pmode_id("to", net.pair.requester.name, profile, "ExecuteQueryResponse"),
+                               [(REGREP_MIME, to_bytes(forged))], service=SERVICE.value, service_type=SERVICE.type,
+                               action="ExecuteQueryResponse", **({"properties": props} if props else {}))
+    done = await settled(portal, created["id"])
+    assert done["state"] == "failed" and done["error"]["code"] == "OOTS_REQ_INVALID_RESPONSE"
+    assert "originalSender" in done["error"]["detail"] and done["evidence"] == []
+
+
 async def test_every_message_exchanged_validates_and_audit_has_no_content(net: Net) -> None:
     """Runs last in the module: every RegRep document either node received validates (our rules for the
     version), every response cross-validates with its request, and the audit names ids, not evidence."""
@@ -516,6 +536,8 @@ async def test_every_message_exchanged_validates_and_audit_has_no_content(net: N
             answers.append(message)
     crossed = 0
     for answer in answers:
+        if answer.response_id == FORGED_RESPONSE_ID:
+            continue
         if answer.request_id in requests and isinstance(answer, QueryResponse | ExceptionResponse):
             assert cross_check(requests[answer.request_id], answer) == []
             crossed += 1
