@@ -74,7 +74,7 @@ def net(request: pytest.FixtureRequest, simulator: SimulatorThread, tmp_path_fac
     provider_node = DevNode("LV-GW-DEV", base / "lv", free_port())
     pair = asyncio.run(prepare_oots_pair(
         portal_node, provider_node, cs_url=simulator.url, cs_trust_dir=trust, versions=(version,),
-        timeouts={"t1_s": 20, "t2_s": 5, "t3_s": 5, "requester_margin_s": 4, "lease_s": 2}, register_timeout_s=1.5))
+        timeouts={"t1_s": 20, "t2_s": 5, "t3_s": 8, "requester_margin_s": 4, "lease_s": 2}, register_timeout_s=1.5))
     for node in (portal_node, provider_node):  # keep payloads after delivery: the tests validate every message
         node.settings_overrides["as4__payload_retention_s"] = "3600"
     procs = (NodeProcess(portal_node), NodeProcess(provider_node))
@@ -270,7 +270,7 @@ async def test_preview_decided(portal: BackendClient, previews: PreviewService, 
 async def test_tc09_preview_timed_out_releases_nothing(portal: BackendClient, previews: PreviewService) -> None:
     created, pending = await _preview_pending(portal, procedure="T2", country="LV", person=ANNA)
     await previews.user_arrived(_token(pending["exchanges"][0]["preview_location"]))  # and never decides
-    done = await settled(portal, created["id"], timeout_s=20)
+    done = await settled(portal, created["id"], timeout_s=30)
     assert done["state"] == "failed" and done["error"]["code"] == "EDM:ERR:0005" and done["evidence"] == []
 
 
@@ -358,7 +358,7 @@ async def test_provider_killed_while_holding_request_2_nothing_lost(net: Net, po
         await previews.decide(session.id, True)
     finally:
         net.provider_proc.start()
-    done = await settled(portal, created["id"], timeout_s=20)
+    done = await settled(portal, created["id"], timeout_s=30)
     assert done["state"] == "completed" and len(done["evidence"]) == 1, done
 
 
