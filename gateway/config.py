@@ -157,6 +157,44 @@ class OotsSection(_Section):
     # Trust store (anchors/, crls/, policy.json) for the detached JWS signatures of their answers.
     common_services_trust_dir: Path | None = None
     accept_version: str = "oots-cs:v2.0"
+    # The OOTS service of the node (gateway/oots_node.py): off unless service_client names the API client the
+    # OOTS PModes deliver to (their ``backend``); it consumes those messages in-process.
+    service_client: str = ""
+    # Provider role: the SQL register database (SQLAlchemy URL, sample Latvian registers), the requesters and
+    # intermediary platforms answered, and the preview space's base URL (https) for PreviewLocations.
+    registers_url: str = ""
+    register_timeout_s: float = Field(default=10.0, gt=0)
+    requesters: list[str] = []
+    intermediaries: list[str] = []
+    preview_base_url: str = ""
+    # Requester role: who we are in requests (EvidenceRequester ER, and this node as intermediary IP), and the
+    # PMode per provider access point and EDM version: {"<AccessService id>": {"oots-edm:v1.2": "<pmode id>"}}.
+    requester_id: str = ""
+    requester_scheme: str = "urn:cef.eu:names:identifier:EAS:9939"
+    requester_name: str = ""
+    routes: dict[str, dict[str, str]] = {}
+    # Timeouts (TDD 4.4.3): T1 first round trip, T2 the user follows the link, T3 preview and decision. The
+    # provider's T2/T3 are shorter than the requester's (which adds requester_margin_s to each).
+    t1_s: float = Field(default=300.0, gt=0)
+    t2_s: float = Field(default=900.0, gt=0)
+    t3_s: float = Field(default=2400.0, gt=0)
+    requester_margin_s: float = Field(default=60.0, ge=0)
+    # A node process renews its claim on the messages it handles every lease_s / 3; a claim older than lease_s
+    # (the process died) is taken over by another process or the restarted one.
+    lease_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("requesters", "intermediaries", "routes", mode="before")
+    @classmethod
+    def _json_from_text(cls, value: object) -> object:
+        """Environment variables are text: lists and tables come as JSON."""
+        if isinstance(value, str):
+            import json
+
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError("expected JSON") from None
+        return value
 
 
 class LoggingSection(_Section):

@@ -49,7 +49,15 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
         app[BACKEND_API_KEY].on_submitted.append(sender.wake.set)
         app[BACKEND_API_KEY].on_webhook.append(delivery.wake.set)
         receiver.on_accepted.append(delivery.wake.set)
+        extra = []
+        from gateway.oots_requester_api import OOTS_KEY
+        if OOTS_KEY in app:  # the OOTS service consumes its PModes' messages in this process
+            oots = app[OOTS_KEY]
+            oots.attach(sender, http)
+            receiver.on_accepted.append(oots.wake.set)
+            extra.append(oots.run_forever(settings.sender_poll_s, stop=stopping))
         await asyncio.gather(
+            *extra,
             sender.run_forever(settings.sender_poll_s, stop=stopping),
             delivery.run_forever(settings.sender_poll_s, stop=stopping),
             _housekeeping(node, receiver.payloads, settings.housekeeping_every_s, stopping),

@@ -114,6 +114,10 @@ def build_app(node: Node) -> web.Application:
         from gateway.as4_receiver import add_as4_receiver
         receiver = add_as4_receiver(app, node)
         add_backend_api(app, node, receiver.payloads)
+        if node.settings.oots.service_client:  # OOTS over AS4 and the portals' requester API
+            from gateway.oots_node import OotsNode
+            from gateway.oots_requester_api import add_oots
+            add_oots(app, OotsNode(node, receiver.payloads))
     if node.settings.eidas.enabled and node.key_store is not None:
         from gateway.eidas_dev import add_eidas
         add_eidas(app, node)
