@@ -50,8 +50,9 @@ async def _as4_workers(node: Node, app: web.Application, stopping: asyncio.Event
         app[BACKEND_API_KEY].on_webhook.append(delivery.wake.set)
         receiver.on_accepted.append(delivery.wake.set)
         extra = []
-        from gateway.oots_requester_api import OOTS_KEY
-        if OOTS_KEY in app:  # the OOTS service consumes its PModes' messages in this process
+        if node.settings.oots.service_client:  # the OOTS service consumes its PModes' messages in this process
+            from gateway.oots_requester_api import OOTS_KEY
+
             oots = app[OOTS_KEY]
             oots.attach(sender, http)
             receiver.on_accepted.append(oots.wake.set)

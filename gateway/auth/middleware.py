@@ -26,7 +26,8 @@ from gateway.auth.tls import peer_certificate_der
 from gateway.auth.tokens import TokenError
 from gateway.web.problem import problem
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/oauth2/token", "/api/as4/openapi.json"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/oauth2/token", "/api/as4/openapi.json",
+                          "/api/oots/openapi.json"})
 API_PREFIX = "/api/"
 REALM = "gateway"
 # Our tokens are ~400 characters; a cap keeps garbage out of the JWT parser.
