@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import codecs
 import copy
-import functools
-import os
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -54,6 +52,7 @@ from as4.model import (
 from as4.ns import EB, ENVELOPE_PREFIXES, WSU, XML, q
 from as4.parts import Part
 from pki.ids import uuid4_str
+from pki.specs import default_specs_dir, load_schema
 from pki.xml.ns import ID_ATTRIBUTES
 from pki.xml.parser import DEFAULT_MAX_BYTES, XmlRefused, parse_xml
 
@@ -528,19 +527,8 @@ def _parse_error(element: etree._Element) -> ErrorDetail:
 SCHEMA_DRIVER = Path("_local") / "ebms3-as4-driver.xsd"
 
 
-def default_specs_dir() -> Path | None:
-    """``$GATEWAY_SPECS_DIR``, else ``../shared/specs`` next to the repository, when it exists."""
-    configured = os.environ.get("GATEWAY_SPECS_DIR")
-    candidate = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "specs"
-    return candidate if candidate.is_dir() else None
 
 
-@functools.lru_cache(maxsize=4)
-def _schema(path: Path) -> etree.XMLSchema:
-    # Our own copies of the OASIS/W3C schemas, not untrusted input: they need relative imports resolved from
-    # disk (parse_xml takes bytes and refuses the DOCTYPE that xml.xsd carries). Still no network access.
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
 
 
 def validate_against_xsd(messaging_element: etree._Element, specs_dir: Path | str | None = None) -> list[str]:
@@ -548,7 +536,7 @@ def validate_against_xsd(messaging_element: etree._Element, specs_dir: Path | st
     directory = Path(specs_dir) if specs_dir is not None else default_specs_dir()
     if directory is None:
         raise FileNotFoundError("no specs directory: pass specs_dir or set GATEWAY_SPECS_DIR")
-    schema = _schema((directory / SCHEMA_DRIVER).resolve())
+    schema = load_schema((directory / SCHEMA_DRIVER).resolve())
     element = messaging_element
     if messaging_element.tag != _eb("Messaging"):
         element = split_envelope(messaging_element)[1]

@@ -6,29 +6,18 @@ The schemas are never copied into the repository: the directory comes from ``$GA
 
 from __future__ import annotations
 
-import functools
-import os
 from pathlib import Path
 
 from lxml import etree
 
 from eidas_node.saml import EidasError
+from pki.specs import default_specs_dir, load_schema
 
 SCHEMA_DRIVER = Path("_local") / "saml2-eidas-driver.xsd"
 
 
-def default_specs_dir() -> Path | None:
-    configured = os.environ.get("GATEWAY_SPECS_DIR")
-    candidate = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "specs"
-    return candidate if candidate.is_dir() else None
 
 
-@functools.lru_cache(maxsize=4)
-def _schema(path: Path) -> etree.XMLSchema:
-    # Trusted local schema files with relative imports (and xml.xsd's DOCTYPE): not untrusted input, so the
-    # plain parser without network or entity resolution is used here, never for messages.
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(path), parser))
 
 
 class SamlSchema:
@@ -39,7 +28,7 @@ class SamlSchema:
         if directory is None or not (directory / SCHEMA_DRIVER).is_file():
             raise EidasError("EIDAS_SCHEMA_UNAVAILABLE",
                              "SAML/eIDAS schemas not found: set GATEWAY_SPECS_DIR to the shared specs directory")
-        self._schema = _schema((directory / SCHEMA_DRIVER).resolve())
+        self._schema = load_schema((directory / SCHEMA_DRIVER).resolve())
 
     def errors(self, element: etree._Element) -> list[str]:
         if self._schema.validate(element):

@@ -12,7 +12,6 @@ Directories are searched in the order given; the first that has ``oots-edm/<vers
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,15 +20,11 @@ from lxml import etree
 
 from oots.validation.codelists import load_directory
 from oots.validation.findings import ValidationSetupError
+from pki.specs import default_specs_dir
 
 SCHEMATRON_KINDS = {"request": "EDM-REQ", "response": "EDM-RESP", "exception": "EDM-ERR"}
 
 
-def default_specs_dir() -> Path | None:
-    """``$GATEWAY_SPECS_DIR``, else ``../shared/specs`` beside the repository, when it exists."""
-    configured = os.environ.get("GATEWAY_SPECS_DIR")
-    candidate = Path(configured) if configured else Path(__file__).resolve().parents[3] / "shared" / "specs"
-    return candidate if candidate.is_dir() else None
 
 
 @dataclass(frozen=True)
