@@ -34,6 +34,7 @@ def test_csrf_bound_to_session() -> None:
     secret = b"s" * 32
     token = csrf_token(secret, "session-a")
     check_csrf(secret, "session-a", token)
-    for sid, presented in (("session-b", token), ("session-a", None), ("session-a", token[:-1] + ("1" if token[-1] == "0" else "0"))):
+    tampered = token[:-1] + ("1" if token[-1] == "0" else "0")
+    for sid, presented in (("session-b", token), ("session-a", None), ("session-a", tampered)):
         with pytest.raises(CsrfRefused):
             check_csrf(secret, sid, presented)
