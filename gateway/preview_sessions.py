@@ -14,18 +14,12 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-metadata = MetaData()
+from gateway.db.preview_schema import preview_web_session
 
-preview_web_session = Table(
-    "preview_web_session",
-    metadata,
-    Column("id_hash", String(64), primary_key=True),
-    Column("expires_at", String(32), nullable=False),
-    Column("body", Text, nullable=False),
-)
+__all__ = ["DbWebSessions", "preview_web_session"]
 
 
 def _hash(session_id: str) -> str:
