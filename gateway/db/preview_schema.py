@@ -1,0 +1,16 @@
+"""Preview-space tables on the shared metadata (migration 0007_preview); found by the schema-drift test."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, String, Table, Text
+
+from gateway.db.schema import metadata
+
+preview_web_session = Table(
+    "preview_web_session",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # SHA-256 of the cookie value, never the value
+    Column("expires_at", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_preview_web_session_expires_at", "expires_at"),
+)
