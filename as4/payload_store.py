@@ -153,25 +153,14 @@ class LocalDirectoryStore:
         final = self._path(payload_id)
         self._make_private_dir(final.parent)
         temporary = final.with_name(f".{payload_id}.tmp")
-        digest = hashlib.sha256()
-        size = 0
-
-        def hashed() -> Iterator[bytes]:
-            nonlocal size
-            for chunk in part.chunks():
-                digest.update(chunk)
-                size += len(chunk)
-                yield chunk
-
+        measured = MeasuredPart(part)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(MAGIC)
-                for piece in encrypt_stream(derive_key(self._key, payload_id, _PAYLOAD_INFO), hashed()):
+                for piece in encrypt_stream(derive_key(self._key, payload_id, _PAYLOAD_INFO), measured.chunks()):
                     out.write(piece)
-                record = StoredPayload(
-                    payload_id, message_id, part.content_id, part.content_type, size, digest.hexdigest(), stored_at
-                )
+                record = measured.record(payload_id, message_id, stored_at)
                 metadata = seal_metadata(self._key, record, part.extra_headers)
                 out.write(metadata + _LENGTH.pack(len(metadata)) + END)
                 out.flush()
@@ -313,6 +302,26 @@ class LocalDirectoryStore:
 PAYLOAD_INFO = _PAYLOAD_INFO
 
 
+class MeasuredPart:
+    """A part read once while its size and SHA-256 are taken (what every store records for a payload)."""
+
+    def __init__(self, part: Part) -> None:
+        self.part = part
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def chunks(self) -> Iterator[bytes]:
+        for chunk in self.part.chunks():
+            self._digest.update(chunk)
+            self.size += len(chunk)
+            yield chunk
+
+    def record(self, payload_id: str, message_id: str, stored_at: datetime) -> StoredPayload:
+        """The record, once :meth:`chunks` was read to the end."""
+        return StoredPayload(payload_id, message_id, self.part.content_id, self.part.content_type, self.size,
+                             self._digest.hexdigest(), stored_at)
+
+
 def seal_metadata(store_key: bytes, record: StoredPayload, headers: Mapping[str, str]) -> bytes:
     """A payload's metadata, encrypted under its own key (content ids and headers can name people)."""
     plain = json.dumps(
@@ -366,6 +375,7 @@ __all__ = [
     "PAYLOAD_INFO",
     "PAYLOAD_NOT_FOUND",
     "LocalDirectoryStore",
+    "MeasuredPart",
     "PayloadStore",
     "PayloadStoreError",
     "StoredPayload",

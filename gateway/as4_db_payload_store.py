@@ -18,7 +18,6 @@ loop and waits for them, so it must never be called on the loop's own thread (it
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import threading
 from collections.abc import Coroutine, Iterator
@@ -35,6 +34,7 @@ from as4.payload_store import (
     PAYLOAD_ID_INVALID,
     PAYLOAD_INFO,
     PAYLOAD_NOT_FOUND,
+    MeasuredPart,
     PayloadStoreError,
     StoredPayload,
     derive_key,
@@ -79,20 +79,11 @@ class DatabasePayloadStore:
     def put(self, message_id: str, part: Part) -> StoredPayload:
         stored_at = datetime.now(UTC)
         payload_id = new_payload_id(stored_at)
-        digest = hashlib.sha256()
-        size = 0
-
-        def hashed() -> Iterator[bytes]:
-            nonlocal size
-            for chunk in part.chunks():
-                digest.update(chunk)
-                size += len(chunk)
-                yield chunk
-
+        measured = MeasuredPart(part)
         seq = 0
         row = bytearray()
         try:
-            for piece in encrypt_stream(derive_key(self._key, payload_id, PAYLOAD_INFO), hashed()):
+            for piece in encrypt_stream(derive_key(self._key, payload_id, PAYLOAD_INFO), measured.chunks()):
                 row += piece
                 while len(row) >= CHUNK_ROW_BYTES:
                     self._run(self._insert_chunk(payload_id, seq, bytes(row[:CHUNK_ROW_BYTES])))
@@ -101,8 +92,7 @@ class DatabasePayloadStore:
             if row:
                 self._run(self._insert_chunk(payload_id, seq, bytes(row)))
                 seq += 1
-            record = StoredPayload(payload_id, message_id, part.content_id, part.content_type, size,
-                                   digest.hexdigest(), stored_at)
+            record = measured.record(payload_id, message_id, stored_at)
             meta = seal_metadata(self._key, record, part.extra_headers)
             self._run(self._insert_payload(payload_id, message_id, stored_at, seq, meta))
         except BaseException:
