@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from as4.model import CollaborationInfo, MessageInfo, PartyInfo, Service, UserMessage
@@ -146,8 +146,6 @@ async def housekeeping(node: Node, payloads: PayloadStore, *, now: datetime | No
 
 async def _purge_retained(node: Node, payloads: PayloadStore, before: datetime) -> int:
     """Payloads of messages delivered before ``before`` that retention kept (payload_ids emptied once gone)."""
-    from sqlalchemy import update
-
     async with node.engine.begin() as conn:
         rows = (await conn.execute(select(as4_inbound.c.message_id, as4_inbound.c.payload_ids)
                                    .where(as4_inbound.c.status == "delivered",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import click
@@ -12,18 +13,13 @@ from gateway.cli.common import EXIT_FAILED, emit, fail, json_option, run_with_no
 from gateway.runtime import Node
 
 
-@as4_group.command("pause")
-@click.argument("partner")
-@click.option("--reason", help="Why (kept in the audit log).")
-@json_option
-@click.pass_context
-def pause_cmd(ctx: click.Context, partner: str, reason: str | None, as_json: bool) -> None:
-    """Hold every outbound message to PARTNER (the PModes' responder PartyId) until `as4 resume`."""
-    from gateway.as4_ops import OperatorRefused, pause_partner
+def _partner_action(ctx: click.Context, action: Callable[[Node], Awaitable[None]], partner: str, paused: bool) -> None:
+    """Run a pause/resume on the node; a refusal exits non-zero with its code."""
+    from gateway.as4_ops import OperatorRefused
 
     async def run(node: Node) -> str | None:
         try:
-            await pause_partner(node, partner, reason=reason)
+            await action(node)
         except OperatorRefused as exc:
             return f"{exc.code}: {exc}"
         return None
@@ -31,7 +27,20 @@ def pause_cmd(ctx: click.Context, partner: str, reason: str | None, as_json: boo
     if (refused := run_with_node(ctx, run)) is not None:
         fail(refused)
         return
-    emit(ctx, {"partner": partner, "paused": True}, lambda: click.echo(f"{partner}: paused"))
+    emit(ctx, {"partner": partner, "paused": paused},
+         lambda: click.echo(f"{partner}: {'paused' if paused else 'resumed'}"))
+
+
+@as4_group.command("pause")
+@click.argument("partner")
+@click.option("--reason", help="Why (kept in the audit log).")
+@json_option
+@click.pass_context
+def pause_cmd(ctx: click.Context, partner: str, reason: str | None, as_json: bool) -> None:
+    """Hold every outbound message to PARTNER (the PModes' responder PartyId) until `as4 resume`."""
+    from gateway.as4_ops import pause_partner
+
+    _partner_action(ctx, lambda node: pause_partner(node, partner, reason=reason), partner, paused=True)
 
 
 @as4_group.command("resume")
@@ -40,19 +49,9 @@ def pause_cmd(ctx: click.Context, partner: str, reason: str | None, as_json: boo
 @click.pass_context
 def resume_cmd(ctx: click.Context, partner: str, as_json: bool) -> None:
     """Let the sender send to PARTNER again (waiting messages go out, their time to live unchanged)."""
-    from gateway.as4_ops import OperatorRefused, resume_partner
+    from gateway.as4_ops import resume_partner
 
-    async def run(node: Node) -> str | None:
-        try:
-            await resume_partner(node, partner)
-        except OperatorRefused as exc:
-            return f"{exc.code}: {exc}"
-        return None
-
-    if (refused := run_with_node(ctx, run)) is not None:
-        fail(refused)
-        return
-    emit(ctx, {"partner": partner, "paused": False}, lambda: click.echo(f"{partner}: resumed"))
+    _partner_action(ctx, lambda node: resume_partner(node, partner), partner, paused=False)
 
 
 @as4_group.command("paused")
