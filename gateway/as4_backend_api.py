@@ -255,11 +255,10 @@ class BackendApi:
                  .order_by(as4_inbound.c.received_at).limit(_limit(request)))
         async with self.node.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return web.json_response({"messages": [delivery_document(row) for row in rows]})
+        return web.json_response({"messages": [delivery_document(row._mapping) for row in rows]})
 
-    async def _owned_inbound(self, request: web.Request) -> Any:
-        row = await load_owned(request, as4_inbound, request.match_info["message_id"], resource="as4_message")
-        return _Row(row)
+    async def _owned_inbound(self, request: web.Request) -> Mapping[str, Any]:
+        return await load_owned(request, as4_inbound, request.match_info["message_id"], resource="as4_message")
 
     @requires(*BACKEND_ROLES)
     async def inbox_message(self, request: web.Request) -> web.Response:
@@ -268,8 +267,8 @@ class BackendApi:
     @requires(*BACKEND_ROLES)
     async def download(self, request: web.Request) -> web.StreamResponse:
         row = await self._owned_inbound(request)
-        payload_ids = json.loads(row.payload_ids)
-        meta = json.loads(row.payloads or "[]")
+        payload_ids = json.loads(row["payload_ids"])
+        meta = json.loads(row["payloads"] or "[]")
         try:
             index = int(request.match_info["index"])
         except ValueError:
@@ -293,9 +292,9 @@ class BackendApi:
     async def ack(self, request: web.Request) -> web.Response:
         client = current_client(request)
         row = await self._owned_inbound(request)
-        changed = await acknowledge(self.node, self.payloads, row.message_id, client_id=client.client_id,
+        changed = await acknowledge(self.node, self.payloads, row["message_id"], client_id=client.client_id,
                                     mode="pull")
-        return web.json_response({"message_id": row.message_id, "status": "delivered",
+        return web.json_response({"message_id": row["message_id"], "status": "delivered",
                                   "acknowledged_now": changed})
 
     # --- webhook registration ---------------------------------------------------------------------------
@@ -356,19 +355,6 @@ async def _read_head(field: BodyPartReader, limit: int) -> tuple[bytes, bool]:
             return bytes(head), True
         head += chunk
     return bytes(head), False
-
-
-class _Row:
-    """Attribute access over a RowMapping (delivery_document reads rows either way)."""
-
-    def __init__(self, mapping: Mapping[str, Any]) -> None:
-        self._mapping = mapping
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._mapping[name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 def _webhook_url_ok(url: str) -> bool:

@@ -21,7 +21,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,13 +46,13 @@ def _ts(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def delivery_document(row: Any) -> dict[str, Any]:
+def delivery_document(row: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON a backend gets for one received message (webhook part 1, and the pull API's view)."""
-    message = message_from_document(json.loads(row.user_message))
-    payloads = json.loads(row.payloads or "[]")
+    message = message_from_document(json.loads(row["user_message"]))
+    payloads = json.loads(row["payloads"] or "[]")
     return {
         **backend_view(message),
-        "pmode_id": row.pmode_id, "received_at": row.received_at, "status": row.status,
+        "pmode_id": row["pmode_id"], "received_at": row["received_at"], "status": row["status"],
         "payloads": [{"index": i, "content_id": p["content_id"], "content_type": p["content_type"],
                       "size": p["size"], "sha256": p["sha256"]} for i, p in enumerate(payloads)],
     }
@@ -151,7 +151,7 @@ class DeliveryWorker:
                                  log=log)
 
     async def _push(self, row: Any, now: datetime) -> None:
-        document = json.dumps(delivery_document(row), separators=(",", ":")).encode()
+        document = json.dumps(delivery_document(row._mapping), separators=(",", ":")).encode()
         payload_ids = json.loads(row.payload_ids)
         meta = json.loads(row.payloads or "[]")
         with aiohttp.MultipartWriter("mixed") as writer:
