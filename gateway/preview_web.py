@@ -173,7 +173,9 @@ def add_preview_space(app: web.Application, node: Node) -> Web:
     if not idps:
         raise ConfigError("preview_space.national_idp", "no login: set national_idp or enable eidas (foreign_login)")
     signer = keys.signer(KeyPurpose.SAML_SIGNING, family=node.settings.eidas.signing_family)
-    login = PreviewLogin(_origin(base), signer, keys.published_certificates(KeyPurpose.SAML_SIGNING), sessions, idps)
+    # Only the signing key's own certificate: an IdP checks a redirect signature with every listed certificate.
+    assert signer.certificate is not None
+    login = PreviewLogin(_origin(base), signer, [signer.certificate], sessions, idps)
     store = SqlPreviewStore(node.engine)
     contexts = PreviewContexts(node.engine)
     oots.preview_flow.on_open.append(contexts.save)
