@@ -37,7 +37,7 @@ from gateway.preview_web_store import PreviewContexts
 from gateway.runtime import Node
 from oots.preview.service import PreviewService
 from pki.keys.port import KeyPurpose
-from preview_space.http_policy import PAGE_HEADERS
+from preview_space.http_policy import page_headers
 from preview_space.i18n import LANGUAGES, choose_language, text
 from preview_space.pages import render
 from preview_space.websec import CsrfRefused, check_csrf, csrf_token
@@ -71,7 +71,8 @@ class Web:
     # --- language, pages -----------------------------------------------------------------------------------
     def lang(self, request: web.Request, body: dict[str, Any] | None = None) -> str:
         explicit = request.query.get("lang")
-        remembered = (body or {}).get("lang") or request.cookies.get(LANG_COOKIE)
+        # The switch sets a cookie; the session's language is the one the user arrived with.
+        remembered = request.cookies.get(LANG_COOKIE) or (body or {}).get("lang")
         return choose_language(explicit, remembered, request.headers.get("Accept-Language"))
 
     def page(self, request: web.Request, template: str, *, heading_key: str, lang: str, status: int = 200,
@@ -80,7 +81,8 @@ class Web:
         other = "en" if lang == "lv" else "lv"
         html = render(template, lang=lang, heading=text(heading_key, lang), csrf=csrf, prefix=PREFIX,
                       switch_url=f"{request.path}?lang={other}", other_lang=other, **context)
-        response = web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
+        targets = [_origin(idp.sso_url) for idp in self.login.idps.values() if idp.sso_url]
+        response = web.Response(text=html, content_type="text/html", status=status, headers=page_headers(targets))
         if request.query.get("lang") in LANGUAGES:
             self.set_cookie(response, LANG_COOKIE, lang, max_age=365 * 86400)
         return response
