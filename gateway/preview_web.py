@@ -35,6 +35,7 @@ from gateway.preview_web_config import PreviewSpaceSection
 from gateway.preview_web_login import KINDS, Idp, Kind, PreviewLogin
 from gateway.preview_web_store import PreviewContexts
 from gateway.runtime import Node
+from gateway.workers import periodic
 from oots.preview.service import PreviewService
 from pki.keys.port import KeyPurpose
 from preview_space.http_policy import page_headers
@@ -212,8 +213,22 @@ def add_preview_space(app: web.Application, node: Node) -> Web:
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
+    app.cleanup_ctx.append(_purging(sessions, contexts, node.settings.oots))
     app[WEB_KEY] = state
     return state
+
+
+def _purging(sessions: DbWebSessions, contexts: PreviewContexts, oots: Any, every_s: float = 300.0):  # type: ignore[no-untyped-def]
+    """Expired web sessions and pending logins go at once; a preview's context (the requested person's MDS)
+    once no preview can still need it (T2 + T3 after request #1, plus a margin)."""
+    keep = timedelta(seconds=oots.t2_s + oots.t3_s + 3600)
+
+    async def purge() -> None:
+        now = _now()
+        await sessions.purge(now)
+        await contexts.purge(now - keep)
+
+    return periodic("preview-purge", every_s, purge, log)
 
 
 WEB_KEY: web.AppKey[Web] = web.AppKey("preview_web", Web)

@@ -148,8 +148,12 @@ async def test_failed_login_and_unknown_return_site(portal: BackendClient, agent
     assert no_choice.doc.xpath("//fieldset/@aria-describedby") == ["method-error"]
     # The link still works after a failed login; a return URL to an unregistered site is not offered.
     evil = re.sub(r"returnurl=[^&]+", "returnurl=" + quote("https://evil.example/x", safe=""), link)
-    evidence = await arrive_and_login(agents(), evil)
+    visitor = agents()
+    evidence = await arrive_and_login(visitor, evil)
     assert evidence.status == 200
+    declined = await decide(visitor, evidence, "decline")
+    assert declined.text_of("code") == "PREVIEW_DECLINED" and declined.by_id("return") is None
+    assert "evil.example" not in declined.text
     reused = await agents().get(link)  # the link was used by that arrival
     assert reused.status == 409
 
