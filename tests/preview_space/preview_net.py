@@ -94,8 +94,8 @@ class Page:
 class UserAgent:
     """A browser without a screen: cookies (also for IP hosts), redirects, forms."""
 
-    def __init__(self, tls_cert: Path) -> None:
-        self.ssl = ssl.create_default_context(cafile=str(tls_cert))
+    def __init__(self, tls_cert: Path | None) -> None:
+        self.ssl = ssl.create_default_context(cafile=str(tls_cert) if tls_cert else None)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
                                           connector=aiohttp.TCPConnector(ssl=self.ssl))
 
