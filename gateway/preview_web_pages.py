@@ -299,8 +299,14 @@ class Pages:
         if decision not in ("accept", "decline") or form.get("confirmed") != "yes":
             return w.message(request, "bad_decision", lang=lang, status=400, code="PREVIEW_DECISION_MISSING",
                              sid=sid, body=body)
+        accepted = decision == "accept"
         try:
-            decided = await w.previews.decide(session.id, decision == "accept")
+            try:  # the core checks the return URL (again: the registration may have changed) before deciding
+                decided, _ = await self.space.decide(session.id, accepted, return_url=body.get("return_url") or "",
+                                                     allowed_origins=w.settings.origins_for(session.requester))
+            except ReturnUrlRefused:
+                body["return_url"] = None
+                decided = await w.previews.decide(session.id, accepted)
         except M.PreviewError as exc:  # timed out meanwhile, or decided in another tab
             latest = await w.store.get(session.id)
             if latest is not None and M.expire(latest, _now()).final:
