@@ -21,7 +21,7 @@ ANNA = {attrs.FAMILY_NAME: ["Bērziņa"], attrs.GIVEN_NAME: ["Anna"], attrs.DATE
 def test_national_and_foreign_logins_name_the_person_in_their_own_scheme() -> None:
     national, foreign = person_of("national", ANNA), person_of("foreign", ANNA)
     assert (national.mds.identifier, national.mds.scheme) == ("010190-10001", "lv-personal-code")
-    assert (foreign.mds.identifier, foreign.mds.scheme) == ("LV/DE/ANNA-1", "eidas")
+    assert (foreign.mds.identifier, foreign.mds.scheme) == ("LV/DE/ANNA-1", "eidas:LV/DE")
     # Both find the same access log: the reference has no identifier, and names are normalised.
     assert national.person_ref == foreign.person_ref == person_reference("BERZINA", "anna", "1990-01-01")
     assert person_reference("Bērziņa", "Anna", "1990-01-02") != national.person_ref
@@ -29,11 +29,14 @@ def test_national_and_foreign_logins_name_the_person_in_their_own_scheme() -> No
 
 
 def test_the_request_identifier_is_compared_only_within_one_scheme() -> None:
-    requested = Mds("Bērziņa", "Anna", date(1990, 1, 1), "LV/DE/ANNA-1", "eidas")
+    requested = Mds("Bērziņa", "Anna", date(1990, 1, 1), "LV/DE/ANNA-1", "eidas:LV/DE")
     check_mds(requested, person_of("national", ANNA).mds)  # personal code vs eIDAS id: not compared
     other = dict(ANNA, **{attrs.PERSON_IDENTIFIER: ["LV/DE/SOMEONE-ELSE"]})
     with pytest.raises(MdsMismatch):
         check_mds(requested, person_of("foreign", other).mds)
+    # The same person's identifier for another destination country is another scheme: not compared.
+    elsewhere = dict(ANNA, **{attrs.PERSON_IDENTIFIER: ["LV/EE/ANNA-9"]})
+    check_mds(requested, person_of("foreign", elsewhere).mds)
 
 
 @pytest.mark.parametrize("broken", [
