@@ -212,6 +212,7 @@ class Pages:
                            requester=pick(context.requester_names, lang, session.requester),
                            procedure=context.procedure or "-",
                            evidence_title=pick(context.evidence_titles, lang, session.evidence_type),
+                           requested_at=session.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                            deadline=session.deadline.strftime("%Y-%m-%d %H:%M UTC"))
 
     async def _document(self, request: web.Request) -> tuple[str, dict[str, Any], M.PreviewSession,

@@ -5,6 +5,7 @@ portal gets the evidence only after "accept"."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -66,7 +67,8 @@ async def test_tc06_preview_with_reauthentication_releases_after_accept(
     (exchange,) = pending["exchanges"]
     evidence = await arrive_and_login(user, exchange["redirect_url"])
     assert evidence.status == 200 and evidence.url.endswith("/preview-space/evidence"), evidence.text[:500]
-    assert evidence.text_of("requester") == "Latvijas Universitāte"
+    assert evidence.text_of("requester") == "Latvijas Universitāte" and evidence.text_of("procedure") == "T2"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", evidence.text_of("requested-at") or "")
     done = await portal.get(f"/api/oots/requests/{created['id']}")
     assert done[1]["evidence"] == []  # nothing released while the user looks
     accepted = await decide(user, evidence, "accept")
