@@ -83,6 +83,23 @@ def _der_base64(cert: x509.Certificate) -> str:
 
 
 def _certificate(text: str | None, what: str) -> x509.Certificate:
+    if text is not None and len(text) <= _CACHED_TEXT_MAX:
+        return _certificate_by_text(text, what)
+    return _decode_certificate(text, what)
+
+
+# A certificate's base64 text is as stable as its DER: the same few arrive with every message, so the text
+# is a cache key too and a repeat skips the base64 decoding. Bounded in count and size, so a sender cannot
+# make us hold large strings; failures raise and are not cached.
+_CACHED_TEXT_MAX = 16 * 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate_by_text(text: str, what: str) -> x509.Certificate:
+    return _decode_certificate(text, what)
+
+
+def _decode_certificate(text: str | None, what: str) -> x509.Certificate:
     try:
         return _load_der(_b64(text, what))
     except ValueError as exc:
@@ -104,19 +121,24 @@ def _find_token(root: etree._Element, token_id: str) -> etree._Element:
     return token
 
 
+_X509_CERTIFICATE, _X509_ISSUER_SERIAL, _X509_SKI = (
+    q(ns.DS, "X509Certificate"), q(ns.DS, "X509IssuerSerial"), q(ns.DS, "X509SKI"))
+
+
 def _read_x509_data(x509_data: etree._Element, out: dict) -> None:
-    for cert_el in x509_data.iter(q(ns.DS, "X509Certificate")):
+    for cert_el in x509_data.iter(_X509_CERTIFICATE):
         out.setdefault("certificates", []).append(_certificate(cert_el.text, "X509Certificate"))
-    issuer_serial = x509_data.find(q(ns.DS, "X509IssuerSerial"))
+    # First child of each kind, as find()/findtext() would give, without going through ElementPath.
+    issuer_serial = next(x509_data.iterchildren(_X509_ISSUER_SERIAL), None)
     if issuer_serial is not None:
         name = issuer_serial.findtext(q(ns.DS, "X509IssuerName")) or ""
         serial_text = (issuer_serial.findtext(q(ns.DS, "X509SerialNumber")) or "").strip()
         if not serial_text.isdigit():
             raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "X509SerialNumber is not a decimal integer")
         out["issuer_serial"] = (name.strip(), int(serial_text))
-    ski = x509_data.findtext(q(ns.DS, "X509SKI"))
+    ski = next(x509_data.iterchildren(_X509_SKI), None)
     if ski is not None:
-        out["subject_key_identifier"] = _b64(ski, "X509SKI")
+        out["subject_key_identifier"] = _b64(ski.text, "X509SKI")
 
 
 def _read_key_value(key_value: etree._Element) -> PublicKeyTypes:
@@ -147,23 +169,28 @@ def _checked_key(load: Callable[[], PublicKeyTypes], what: str) -> PublicKeyType
             "XMLDSIG_KEYINFO_MALFORMED", f"{what} does not hold a valid public key: {exc}") from None
 
 
+_X509_DATA, _KEY_VALUE = q(ns.DS, "X509Data"), q(ns.DS, "KeyValue")
+_DER_ENCODED_KEY_VALUE = q(ns.DS11, "DEREncodedKeyValue")
+_SECURITY_TOKEN_REFERENCE = q(ns.WSSE, "SecurityTokenReference")
+
+
 def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
     """Everything a KeyInfo says, without deciding anything about trust."""
     if key_info is None:
         return KeyInfoData()
     out: dict = {}
-    root = key_info.getroottree().getroot()
     for child in key_info:
-        if child.tag == q(ns.DS, "X509Data"):
+        tag = child.tag
+        if tag == _X509_DATA:
             _read_x509_data(child, out)
-        elif child.tag == q(ns.DS, "KeyValue"):
+        elif tag == _KEY_VALUE:
             out["public_key"] = _checked_key(lambda element=child: _read_key_value(element), "KeyValue")
-        elif child.tag == q(ns.DS11, "DEREncodedKeyValue"):
+        elif tag == _DER_ENCODED_KEY_VALUE:
             der = _b64(child.text, "DEREncodedKeyValue")
             out["public_key"] = _checked_key(lambda der=der: serialization.load_der_public_key(der),
                                              "DEREncodedKeyValue")
-        elif child.tag == q(ns.WSSE, "SecurityTokenReference"):
-            _read_token_reference(child, root, out)
+        elif tag == _SECURITY_TOKEN_REFERENCE:
+            _read_token_reference(child, key_info.getroottree().getroot(), out)
     if "certificates" in out:
         out["certificates"] = tuple(out["certificates"])
     return KeyInfoData(**out)
