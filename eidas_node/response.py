@@ -119,7 +119,8 @@ def _verify_enveloped(element: etree._Element, what: str, metadata: IdpMetadata,
     candidates = [certificates[i:] for i in range(len(certificates))] if key_info is None else [certificates]
     for index, listed in enumerate(candidates):
         try:
-            verified = verify(signatures[0], _metadata_resolver(listed), policy)
+            # in_place: the enveloped transform without copying the whole Response; we never re-serialise it.
+            verified = verify(signatures[0], _metadata_resolver(listed), policy, in_place=True)
             break
         except _ERRORS as exc:
             if index + 1 == len(candidates) or _code(exc) != "XMLDSIG_SIGNATURE_INVALID":

@@ -101,8 +101,13 @@ def verify(
     *,
     attachments: AttachmentResolver | None = None,
     id_attributes: Sequence[str] = ns.ID_ATTRIBUTES,
+    in_place: bool = False,
 ) -> VerifiedSignature:
-    """Verify one ds:Signature element; raise SignatureError / AlgorithmRefused / KeyResolutionError."""
+    """Verify one ds:Signature element; raise SignatureError / AlgorithmRefused / KeyResolutionError.
+
+    ``in_place``: the enveloped-signature transform takes the signature out of the tree and puts it back
+    instead of copying the signed element (see :func:`pki.xml.references.element_octets`); for callers that
+    only read the tree afterwards."""
     if signature.tag != _SIGNATURE:
         raise SignatureError("XMLDSIG_MALFORMED", f"not a ds:Signature: {signature.tag}")
     signed_info = _one(signature, "SignedInfo", "Signature")
@@ -132,7 +137,7 @@ def verify(
     index = id_index(root, id_attributes) if len(reference_els) > 1 else None
     results = tuple(
         _verify_reference(reference, transforms, digest_uri, signature, root, policy, attachments, id_attributes,
-                          index)
+                          index, in_place)
         for reference, transforms, digest_uri in read
     )
     return VerifiedSignature(signature, algorithm.uri, resolved.public_key, resolved.certificate, results)
@@ -155,6 +160,7 @@ def _verify_reference(
     attachments: AttachmentResolver | None,
     id_attributes: Sequence[str],
     index: dict[str, list[etree._Element]] | None = None,
+    in_place: bool = False,
 ) -> VerifiedReference:
     uri = reference.get("URI")
     expected = _base64(_one(reference, "DigestValue", "Reference").text, "DigestValue")
@@ -176,7 +182,7 @@ def _verify_reference(
             element = find_by_id(root, uri[1:], id_attributes, index)
             if element is signature or any(a is signature for a in element.iterancestors()):
                 raise SignatureError("XMLDSIG_REFERENCE_UNSUPPORTED", f"{uri} points into the signature itself")
-        actual = digest(element_octets(element, transforms, signature, policy), digest_uri, policy)
+        actual = digest(element_octets(element, transforms, signature, policy, in_place=in_place), digest_uri, policy)
     else:
         raise SignatureError("XMLDSIG_REFERENCE_UNSUPPORTED", f"external references are not accepted: {uri!r}")
     if not hmac.compare_digest(actual, expected):
