@@ -27,6 +27,7 @@ from lxml import etree
 from pki.names import same_name
 from pki.xml import ns
 from pki.xml.ns import q
+from pki.xml.tree import first_child, text_at
 
 _EC_CURVES = {
     "urn:oid:1.2.840.10045.3.1.7": ec.SECP256R1(),
@@ -128,32 +129,35 @@ _X509_CERTIFICATE, _X509_ISSUER_SERIAL, _X509_SKI = (
 def _read_x509_data(x509_data: etree._Element, out: dict) -> None:
     for cert_el in x509_data.iter(_X509_CERTIFICATE):
         out.setdefault("certificates", []).append(_certificate(cert_el.text, "X509Certificate"))
-    # First child of each kind, as find()/findtext() would give, without going through ElementPath.
-    issuer_serial = next(x509_data.iterchildren(_X509_ISSUER_SERIAL), None)
+    issuer_serial = first_child(x509_data, _X509_ISSUER_SERIAL)
     if issuer_serial is not None:
         name = issuer_serial.findtext(q(ns.DS, "X509IssuerName")) or ""
         serial_text = (issuer_serial.findtext(q(ns.DS, "X509SerialNumber")) or "").strip()
         if not serial_text.isdigit():
             raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "X509SerialNumber is not a decimal integer")
         out["issuer_serial"] = (name.strip(), int(serial_text))
-    ski = next(x509_data.iterchildren(_X509_SKI), None)
+    ski = first_child(x509_data, _X509_SKI)
     if ski is not None:
         out["subject_key_identifier"] = _b64(ski.text, "X509SKI")
 
 
+_RSA_KEY_VALUE, _MODULUS, _EXPONENT = q(ns.DS, "RSAKeyValue"), q(ns.DS, "Modulus"), q(ns.DS, "Exponent")
+_EC_KEY_VALUE, _NAMED_CURVE, _PUBLIC_KEY = q(ns.DS11, "ECKeyValue"), q(ns.DS11, "NamedCurve"), q(ns.DS11, "PublicKey")
+
+
 def _read_key_value(key_value: etree._Element) -> PublicKeyTypes:
-    rsa_value = key_value.find(q(ns.DS, "RSAKeyValue"))
+    rsa_value = first_child(key_value, _RSA_KEY_VALUE)
     if rsa_value is not None:
-        modulus = int.from_bytes(_b64(rsa_value.findtext(q(ns.DS, "Modulus")), "Modulus"), "big")
-        exponent = int.from_bytes(_b64(rsa_value.findtext(q(ns.DS, "Exponent")), "Exponent"), "big")
+        modulus = int.from_bytes(_b64(text_at(rsa_value, _MODULUS), "Modulus"), "big")
+        exponent = int.from_bytes(_b64(text_at(rsa_value, _EXPONENT), "Exponent"), "big")
         return rsa.RSAPublicNumbers(exponent, modulus).public_key()
-    ec_value = key_value.find(q(ns.DS11, "ECKeyValue"))
+    ec_value = first_child(key_value, _EC_KEY_VALUE)
     if ec_value is not None:
-        curve_el = ec_value.find(q(ns.DS11, "NamedCurve"))
+        curve_el = first_child(ec_value, _NAMED_CURVE)
         curve = _EC_CURVES.get(curve_el.get("URI", "") if curve_el is not None else "")
         if curve is None:
             raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "ECKeyValue needs a supported NamedCurve")
-        point = _b64(ec_value.findtext(q(ns.DS11, "PublicKey")), "ECKeyValue PublicKey")
+        point = _b64(text_at(ec_value, _PUBLIC_KEY), "ECKeyValue PublicKey")
         return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
     raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "unsupported KeyValue")
 

@@ -28,6 +28,7 @@ from pki.xml.algorithms import (
 )
 from pki.xml.attachments import AttachmentTransformError, attachment_digest
 from pki.xml.ns import q
+from pki.xml.tree import first_child
 
 SWA_TRANSFORMS = frozenset({ATTACHMENT_CONTENT_TRANSFORM, ATTACHMENT_COMPLETE_TRANSFORM})
 C14N_METHODS = frozenset({EXC_C14N, C14N_10})
@@ -126,7 +127,7 @@ _EC_INCLUSIVE_NAMESPACES = q(ns.EC, "InclusiveNamespaces")
 
 
 def read_transforms(reference: etree._Element) -> list[Transform]:
-    transforms_el = reference.find(_DS_TRANSFORMS)
+    transforms_el = first_child(reference, _DS_TRANSFORMS)
     if transforms_el is None:
         return []
     result = []
@@ -140,7 +141,7 @@ def read_transforms(reference: etree._Element) -> list[Transform]:
 
 
 def read_prefix_list(method_element: etree._Element) -> tuple[str, ...]:
-    inclusive = method_element.find(_EC_INCLUSIVE_NAMESPACES)
+    inclusive = first_child(method_element, _EC_INCLUSIVE_NAMESPACES)
     if inclusive is None:
         return ()
     return tuple(inclusive.get("PrefixList", "").split())

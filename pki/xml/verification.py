@@ -39,6 +39,7 @@ from pki.xml.references import (
     read_prefix_list,
     read_transforms,
 )
+from pki.xml.tree import children, first_child
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ _SIGNATURE, _KEY_INFO, _REFERENCE = _DS + "Signature", _DS + "KeyInfo", _DS + "R
 
 
 def _one(parent: etree._Element, tag: str, what: str) -> etree._Element:
-    found = list(parent.iterchildren(_DS + tag))  # findall(tag) without ElementPath: same children, cheaper
+    found = children(parent, _DS + tag)
     if len(found) != 1:
         raise SignatureError("XMLDSIG_MALFORMED", f"{what}: expected one ds:{tag}, found {len(found)}")
     return found[0]
@@ -115,7 +116,7 @@ def verify(
     c14n_uri = c14n_el.get("Algorithm", "")
     policy.check_c14n(c14n_uri)
     algorithm = policy.check_signature(_one(signed_info, "SignatureMethod", "SignedInfo").get("Algorithm", ""))
-    reference_els = list(signed_info.iterchildren(_REFERENCE))
+    reference_els = children(signed_info, _REFERENCE)
     if not reference_els:
         raise SignatureError("XMLDSIG_NO_REFERENCES", "SignedInfo has no ds:Reference")
     read: list[tuple[etree._Element, list[Transform], str]] = []
@@ -127,7 +128,7 @@ def verify(
         policy.check_digest(digest_uri)
         read.append((reference, transforms, digest_uri))
 
-    resolved = key_resolver(parse_key_info(next(signature.iterchildren(_KEY_INFO), None)))
+    resolved = key_resolver(parse_key_info(first_child(signature, _KEY_INFO)))
     signature_value = _base64(_one(signature, "SignatureValue", "Signature").text, "SignatureValue")
     signed_bytes = canonicalize(signed_info, c14n_uri, read_prefix_list(c14n_el))
     if not primitives.verify(resolved.public_key, signature_value, signed_bytes, algorithm):
