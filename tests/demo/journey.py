@@ -1,0 +1,53 @@
+"""Steps of the demo journey in headless Chromium, shared by the tests and the screenshot run
+(scripts/screenshots.py): log in at the portal with a simulated foreign eID, request the diploma, wait for it."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from gateway.devnet import REPO
+from tests.eidas_node.cdp import Browser
+
+SHOTS = REPO / "docs" / "screenshots"
+WIDTH = 1000
+
+
+async def shot(browser: Browser, name: str) -> Path | None:
+    """With DEMO_SCREENSHOTS=1: the page (1000 px wide, full height up to 1400 px) as docs/screenshots/<name>.png."""
+    if not os.environ.get("DEMO_SCREENSHOTS"):
+        return None
+    height = min(int(await browser.evaluate("document.documentElement.scrollHeight")), 1400)
+    await browser.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1,
+                       mobile=False)
+    data = await browser.send("Page.captureScreenshot", format="png")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    path.write_bytes(base64.b64decode(data["data"]))
+    return path
+
+
+async def log_in_with_clicks(browser: Browser, portal: str, *, country: str = "DE", user: str = "erika") -> None:
+    await browser.navigate(portal + "/")
+    await browser.wait_for("!!document.getElementById('login')")
+    await shot(browser, "1-portal")
+    await browser.evaluate("document.getElementById('login').click()")
+    await browser.wait_for(f"!!document.getElementById('country-{country}')")
+    await shot(browser, "2-country")
+    await browser.evaluate(f"document.getElementById('country-{country}').click()")
+    await browser.evaluate("document.getElementById('continue').click()")
+    await browser.wait_for(f"!!document.getElementById('u-{user}')")
+    await browser.evaluate(f"document.getElementById('u-{user}').click()")
+    await shot(browser, "3-foreign-login")
+    await browser.evaluate("document.getElementById('login').click()")
+    await browser.wait_for("!!document.getElementById('who')")
+
+
+async def request_and_wait(browser: Browser, state: str = "completed", seconds: float = 30.0) -> str:
+    """Submit the request form; the final state shown (the status page refreshes itself without JavaScript)."""
+    await browser.evaluate("document.getElementById('request').click()")
+    await browser.wait_for("!!document.getElementById('state')")
+    return str(await browser.wait_for(
+        "(s => s && ['completed', 'failed'].includes(s.dataset.state) && s.dataset.state)"
+        "(document.getElementById('state'))", seconds))
