@@ -22,6 +22,7 @@ class DemoProcess:
         self.ports = ports or Ports(free_port(), free_port(), free_port(), free_port())
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data.parent / f"{data.name}-launcher.log"
+        self.offset = 0
 
     @property
     def portal(self) -> str:
@@ -31,27 +32,34 @@ class DemoProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_") or k == "GATEWAY_SPECS_DIR"}
         env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
         p = self.ports
+        self.offset = self.log.stat().st_size if self.log.exists() else 0  # a log shared with an earlier run
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "gateway.demo", "--data", str(self.data), "--ports",
                                           f"{p.lv},{p.partner},{p.portal},{p.common_services}"],
                                          cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if READY in self.output():
+            if READY in self.output(since=self.offset):
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the launcher exited with {self.proc.returncode}:\n{self.output()}")
             time.sleep(0.2)
         raise RuntimeError(f"the launcher was not ready within {timeout_s} s:\n{self.output()}")
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+    def output(self, since: int = 0) -> str:
+        """The launcher's output (from byte ``since`` on)."""
+        return self.log.read_bytes()[since:].decode(errors="replace") if self.log.exists() else ""
 
     def children(self) -> list[int]:
         """The launcher's child processes (the two nodes), from /proc."""
         assert self.proc is not None
-        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):  # nodes are started from worker threads
+            try:
+                pids += [int(pid) for pid in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return pids
 
     def node_pid(self, base_dir: Path) -> int:
         for pid in self.children():
