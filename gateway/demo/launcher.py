@@ -92,8 +92,7 @@ async def run_demo(base: Path, ports: Ports, *, stop: asyncio.Event,
     portal_runner: web.AppRunner | None = None
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     try:
-        for process in processes:
-            await asyncio.to_thread(process.start)
+        await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
         apis = {"lv": ApiClient(net.lv, http), "partner": ApiClient(net.partner, http)}
         portal = ProcedurePortal(saml, apis, preview_default=bool(preview_space_overrides()),
                                  loopback_http=True)
