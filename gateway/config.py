@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.eidas_config import EidasSection
+from gateway.preview_web_config import PreviewSpaceSection
 from gateway.smp_config import SmpSection
 
 ENV_PREFIX = "GATEWAY_"
@@ -217,6 +218,7 @@ class Settings(_Section):
     smp: SmpSection = SmpSection()
     logging: LoggingSection = LoggingSection()
     eidas: EidasSection = EidasSection()
+    preview_space: PreviewSpaceSection = PreviewSpaceSection()
 
     @property
     def database_url(self) -> str:

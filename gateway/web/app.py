@@ -121,4 +121,7 @@ def build_app(node: Node) -> web.Application:
     if node.settings.eidas.enabled and node.key_store is not None:
         from gateway.eidas_dev import add_eidas
         add_eidas(app, node)
+    if node.settings.preview_space.enabled:  # after OOTS and eIDAS: it uses both
+        from gateway.preview_web import add_preview_space
+        add_preview_space(app, node)
     return app
