@@ -1,4 +1,4 @@
-"""``python -m gateway.demo [--data DIR] [--port BASE | --ports LV,PARTNER,PORTAL,CS]``."""
+"""``python -m gateway.demo [--data DIR] [--port BASE | --ports LV,PARTNER,PORTAL,CS,PREVIEW]``."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ def parse(argv: list[str]) -> tuple[Path, Ports]:
     parser = argparse.ArgumentParser(prog="python -m gateway.demo", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory (default data/demo)")
     parser.add_argument("--port", type=int, default=DEFAULT_BASE_PORT,
-                        help="first of four consecutive ports: LV node, partner node, portal, common services")
-    parser.add_argument("--ports", default="", help="the four ports explicitly, comma-separated")
+                        help="first of five consecutive ports: LV node, partner node, portal, common services, "
+                             "the LV preview space (https)")
+    parser.add_argument("--ports", default="", help="the five ports explicitly, comma-separated")
     args = parser.parse_args(argv)
     if args.ports:
         values = [int(p) for p in args.ports.split(",")]
-        if len(values) != 4:
-            parser.error("--ports needs four ports: LV,PARTNER,PORTAL,CS")
+        if len(values) != 5:
+            parser.error("--ports needs five ports: LV,PARTNER,PORTAL,CS,PREVIEW")
         return args.data, Ports(*values)
     return args.data, Ports.from_base(args.port)
 

@@ -31,7 +31,6 @@ from gateway.demo.network import (
     create,
     describe,
     load_or_none,
-    preview_space_overrides,
     write_run_files,
 )
 from gateway.demo.portal import ProcedurePortal, start_portal
@@ -63,6 +62,9 @@ def banner(net: DemoNetwork) -> str:
         f"  Study application portal (LV/EN) ..... {urls['portal']}",
         "      log in with a foreign eID (e.g. Germany → erika), request your diploma from Germany",
         f"  Foreign registry asking Latvia ........ {urls['registry']}",
+        "      request Anna Bērziņa's birth record; preview it in the Latvian preview space (Latvian login → anna)",
+        f"  Latvian preview space (access log) .... {urls['preview_space']}",
+        "      (https with a self-signed development certificate: accept the browser's warning)",
         f"  Latvian node LV-GW-DEV ................ {urls['lv_node']}  (OpenAPI: /api/oots/openapi.json)",
         f"  Partner node {PARTNER_NODE} ............. {urls['partner_node']}",
         f"  Common-services simulator (EB, DSD) ... {urls['common_services']}",
@@ -94,8 +96,7 @@ async def run_demo(base: Path, ports: Ports, *, stop: asyncio.Event,
     try:
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
         apis = {"lv": ApiClient(net.lv, http), "partner": ApiClient(net.partner, http)}
-        portal = ProcedurePortal(saml, apis, preview_default=bool(preview_space_overrides()),
-                                 loopback_http=True)
+        portal = ProcedurePortal(saml, apis)
         portal_runner = await start_portal(portal, net.ports.portal)
         print(("" if first else "reusing the demo network under " + str(base)) + banner(net), flush=True)
         if on_ready is not None:

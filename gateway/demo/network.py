@@ -5,6 +5,7 @@
 * ``partner/`` the simulated partner node ``DE-GW-DEMO`` (country DE): OOTS provider of its diploma register
                (the eIDAS simulator's German users) and requester of a foreign registry asking Latvia;
 * ``cs-trust/`` the anchor of this run's common-services simulator; ``portal/`` the portal's SAML metadata;
+* ``lv/preview-tls/`` the self-signed loopback certificate of the Latvian preview space's https listener;
 * ``demo.json`` ports and each node's settings, written by the first start and read by every later one.
 
 The first start builds everything through gateway.oots_devnet (PKIs, pinned certificates, static PModes in
@@ -24,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.config import Settings
 from gateway.devnet import DevNode
 from gateway.oots_devnet import REQUESTER_ID, prepare_oots_pair, routes_for, write_trust_dir
+from gateway.preview_web_dev import write_dev_tls
 from oots.dataservice.demo_partner_registers import create_partner_registers
 from oots.dataservice.latvian_registers import create_sample_registers
 
@@ -36,8 +37,8 @@ PARTNER_COUNTRY = "DE"
 PARTNER_REQUESTER = "DE-STANDESAMT-BERLIN"  # the foreign registry asking Latvia for a birth record
 VERSIONS = ("oots-edm:v1.2",)
 SIMULATOR_COUNTRIES = ("AT", "BE", "BG", "CZ", "DE", "EE", "EL", "ES", "HR", "IT", "LT", "LU", "NL", "PT")
-# Where the preview space answers PreviewLocations on each node (its pages come with the preview-space work).
-PREVIEW_PATH = "/preview"
+# Where the preview space answers PreviewLocations (gateway/preview_web.py): https by EDM rule.
+PREVIEW_PATH = "/preview-space/p"
 STATE_FILE = "demo.json"
 
 
@@ -47,25 +48,17 @@ class Ports:
     partner: int
     portal: int
     common_services: int
+    lv_preview: int  # the Latvian preview space's own https listener
 
     @classmethod
     def from_base(cls, base: int) -> Ports:
-        return cls(base, base + 1, base + 2, base + 3)
+        return cls(base, base + 1, base + 2, base + 3, base + 4)
 
 
-def preview_base(node: DevNode) -> str:
-    """The EDM allows only https PreviewLocations (R-EDM-ERR-C019); the demo nodes serve plain HTTP on loopback,
-    so the portal opens these as http (gateway/demo/portal.py: loopback_http) — development only."""
+def unserved_preview_base(node: DevNode) -> str:
+    """The partner's PreviewLocation base. The partner runs no preview pages: its users would log in with a
+    German eID, which the demo's eIDAS simulator issues for Latvia only; the portal asks it without preview."""
     return f"https://127.0.0.1:{node.port}{PREVIEW_PATH}"
-
-
-def preview_space_overrides() -> dict[str, str]:
-    """Settings that switch the preview space's pages on, when this code has them: the node's settings then
-    have a ``[preview]`` section with ``enabled``. Until then PreviewLocations point at PREVIEW_PATH unserved."""
-    section = Settings.model_fields.get("preview")
-    if section is not None and "enabled" in getattr(section.annotation, "model_fields", {}):
-        return {"preview__enabled": "true"}
-    return {}
 
 
 @dataclass
@@ -139,22 +132,32 @@ async def create(base: Path, ports: Ports) -> DemoNetwork:
     partner.settings_overrides.update({
         "node__country": PARTNER_COUNTRY, "oots__registers_url": f"sqlite+aiosqlite:///{partner_registers}",
         "oots__registers_module": "oots.dataservice.demo_partner_registers",
-        "oots__preview_base_url": preview_base(partner),
+        "oots__preview_base_url": unserved_preview_base(partner),
         "oots__requester_id": PARTNER_REQUESTER, "oots__requester_name": "Standesamt Berlin (demo)",
         "oots__routes": json.dumps(routes_for(lv, VERSIONS)), "as4__message_id_domain": "de-gw.demo"})
     lv.settings_overrides.update({
         "oots__registers_url": f"sqlite+aiosqlite:///{lv_registers}",
-        "oots__preview_base_url": preview_base(lv),
         "oots__requesters": json.dumps([PARTNER_REQUESTER]), "oots__intermediaries": json.dumps([PARTNER_NODE]),
-        "config": str(lv.base_dir / "demo.toml")})
+        "config": str(lv.base_dir / "demo.toml"), **preview_space_settings(net)})
     for node in (lv, partner):
         node.settings_overrides.update({"logging__level": "WARNING", "logging__format": "text",
                                         # a person previewing evidence needs minutes, not the test timeouts
-                                        "oots__t2_s": "900", "oots__t3_s": "1800", **preview_space_overrides()})
+                                        "oots__t2_s": "900", "oots__t3_s": "1800"})
     net.state_path.write_text(json.dumps({
         "ports": ports.__dict__, "lv": lv.settings_overrides, "partner": partner.settings_overrides,
         "requester_id": REQUESTER_ID}, indent=1), encoding="utf-8")
     return net
+
+
+def preview_space_settings(net: DemoNetwork) -> dict[str, str]:
+    """The Latvian preview space (gateway/preview_web.py) on its own https listener with a loopback development
+    certificate, the simulated Latvian login and the foreign eID login; users go back only to the portal."""
+    cert, key = write_dev_tls(net.lv.base_dir / "preview-tls")
+    return {"oots__preview_base_url": f"https://127.0.0.1:{net.ports.lv_preview}{PREVIEW_PATH}",
+            "preview_space__enabled": "true", "preview_space__port": str(net.ports.lv_preview),
+            "preview_space__tls_cert": str(cert), "preview_space__tls_key": str(key),
+            "preview_space__national_idp": "simulated", "preview_space__foreign_login": "true",
+            "preview_space__return_origins": json.dumps({"*": [net.portal_url]})}
 
 
 def write_run_files(net: DemoNetwork, cs_certificate_pem: bytes, portal_metadata: bytes,
@@ -176,5 +179,6 @@ def write_run_files(net: DemoNetwork, cs_certificate_pem: bytes, portal_metadata
 
 def describe(net: DemoNetwork) -> dict[str, Any]:
     return {"portal": net.portal_url + "/", "registry": net.portal_url + "/registry",
+            "preview_space": f"https://127.0.0.1:{net.ports.lv_preview}/preview-space/log",
             "lv_node": net.lv.url, "partner_node": net.partner.url, "common_services": net.common_services_url,
             "data": str(net.base)}

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import jinja2
 from aiohttp import web
@@ -69,12 +68,9 @@ class Session:
 
 
 class ProcedurePortal:
-    def __init__(self, saml: DemoPortal, apis: Mapping[str, ApiClient], *, preview_default: bool,
-                 loopback_http: bool = False) -> None:
+    def __init__(self, saml: DemoPortal, apis: Mapping[str, ApiClient]) -> None:
         self.saml = saml
-        self.loopback_http = loopback_http
         self.apis = dict(apis)
-        self.preview_default = preview_default
         self.sessions: dict[str, Session] = {}
         self.relays: dict[str, str] = {}  # SAML RelayState → session id
 
@@ -154,8 +150,7 @@ class ProcedurePortal:
         _, session = self._session(request)
         lang = self._lang(request)
         countries = [(code, names[lang]) for code, names in COUNTRIES.items()]
-        return self._render(request, "home.html", "home_title", user=session.user, countries=countries,
-                            preview_default=self.preview_default)
+        return self._render(request, "home.html", "home_title", user=session.user, countries=countries)
 
     async def login(self, request: web.Request) -> web.Response:
         checked = await self._form(request)
@@ -216,12 +211,12 @@ class ProcedurePortal:
         if form.get("country") not in COUNTRIES:
             return self._error(request, "DEMO_COUNTRY", "country_unknown", 400)
         person = {k: v for k, v in session.user.items() if k != "country"}
+        # No preview at the partner (see network.unserved_preview_base): the user asks for the diploma explicitly.
         return await self._create(request, sid, session, "lv", procedure=STUDIES, country=form["country"],
-                                  person=person, preview=form.get("preview") == "1")
+                                  person=person, preview=False)
 
     async def registry_page(self, request: web.Request) -> web.Response:
-        return self._render(request, "registry.html", "registry_title", people=list(REGISTRY_PEOPLE.items()),
-                            preview_default=self.preview_default)
+        return self._render(request, "registry.html", "registry_title", people=list(REGISTRY_PEOPLE.items()))
 
     async def registry_request(self, request: web.Request) -> web.Response:
         checked = await self._form(request)
@@ -279,7 +274,7 @@ class ProcedurePortal:
         lang = self._lang(request)
         sid, _ = self._session(request)
         waiting = next((x for x in view["exchanges"] if x["state"] == "preview" and x.get("redirect_url")), None)
-        preview_url = self._browser_url(waiting["redirect_url"]) if waiting else None
+        preview_url = waiting["redirect_url"] if waiting else None
         if view["state"] == "preview-required" and waiting is not None and preview_url:
             if waiting["id"] not in session.sent_to_preview:  # out to the provider's preview space, once per exchange
                 session.sent_to_preview.add(waiting["id"])
@@ -295,13 +290,6 @@ class ProcedurePortal:
                             refresh_s=REFRESH_S if view["state"] in WAITING else None, self_url=self_url,
                             preview_url=preview_url, evidence=evidence,
                             back_url=f"/registry?lang={lang}" if api == "partner" else f"/?lang={lang}")
-
-    def _browser_url(self, url: str) -> str:
-        """PreviewLocations are https by rule; the demo's nodes serve HTTP on loopback (network.preview_base)."""
-        parts = urlsplit(url)
-        if self.loopback_http and parts.scheme == "https" and parts.hostname in ("127.0.0.1", "localhost"):
-            return urlunsplit(parts._replace(scheme="http"))
-        return url
 
     async def _evidence_item(self, api: str, request_id: str, item: Mapping[str, Any], lang: str) -> dict[str, Any]:
         metadata = item.get("metadata") or {}

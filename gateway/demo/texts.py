@@ -14,7 +14,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "born": "dzimis(-usi)", "logout": "Iziet",
         "country": "Valsts, kas izsniedza diplomu", "preview": "Vēlos pārskatīt diplomu pirms tā nosūtīšanas",
         "preview_hint": "Pierādījumu parāda izsniedzējas valsts priekšskatījuma telpā; tas tiek nosūtīts tikai ar "
-                        "jūsu piekrišanu.",
+                        "personas piekrišanu.",
+        "explicit_hint": "Pieprasot diplomu, jūs to skaidri lūdzat; izsniedzēja valsts to nosūta uzreiz.",
         "request": "Pieprasīt diplomu", "status_title": "Pieprasījuma statuss",
         "state_discovering": "Meklē, kas izsniedz šo pierādījumu…", "state_exchanging": "Pieprasījums nosūtīts; "
         "gaida atbildi…", "state_preview-required": "Pierādījums jāpārskata izsniedzēja priekšskatījuma telpā.",
@@ -41,9 +42,11 @@ TEXTS: dict[str, dict[str, str]] = {
                       "that issued it, through the EU Once-Only Technical System (OOTS).",
         "login": "Log in with a foreign eID", "logged_in_as": "You are logged in as", "born": "born",
         "logout": "Log out", "country": "Country that issued the diploma",
-        "preview": "I want to preview the diploma before it is sent",
-        "preview_hint": "The evidence is shown in the issuing country's preview space; it is sent only if you "
-                        "agree.",
+        "preview": "The person previews the record in the Latvian preview space before it is sent",
+        "preview_hint": "The evidence is shown in the issuing country's preview space; it is sent only if the "
+                        "person agrees.",
+        "explicit_hint": "By requesting the diploma you ask for it explicitly; the issuing country sends it at "
+                         "once.",
         "request": "Request the diploma", "status_title": "Request status",
         "state_discovering": "Finding who issues this evidence…",
         "state_exchanging": "Request sent; waiting for the answer…",

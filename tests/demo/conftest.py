@@ -28,7 +28,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProcess]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    started = await Browser().start()
+    started = await Browser(("--ignore-certificate-errors",)).start()  # the preview space's dev certificate
     try:
         yield started
     finally:

@@ -9,18 +9,19 @@ from typing import Any
 
 import pytest
 
-from tests.demo.axe import serious_violations
 from tests.demo.conftest import needs_chromium
 from tests.demo.journey import log_in_with_clicks, request_and_wait, shot
 from tests.demo.launcher_proc import DemoProcess
 from tests.eidas_node.cdp import Browser
+from tests.preview_space.axe import axe_source, violations
+from tests.preview_space.test_preview_browser import click
 
 pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 async def _accessible(browser: Browser, where: str) -> None:
-    violations: list[dict[str, Any]] = await serious_violations(browser)
-    assert violations == [], f"{where}: {violations}"
+    found: list[dict[str, Any]] = await violations(browser, axe_source())
+    assert found == [], f"{where}: {found}"
 
 
 async def test_journey_foreign_eid_to_diploma(demo: DemoProcess, browser: Browser) -> None:
@@ -81,14 +82,32 @@ async def test_journey_keyboard_only_in_english(demo: DemoProcess, browser: Brow
     assert await browser.evaluate("document.querySelector('h2').textContent") == "Evidence received"
 
 
-async def test_foreign_registry_asks_latvia_for_a_birth_record(demo: DemoProcess, browser: Browser) -> None:
+async def test_foreign_registry_asks_latvia_and_the_person_previews_in_latvia(demo: DemoProcess,
+                                                                               browser: Browser) -> None:
+    """The other direction: the partner's registry asks for Anna's birth record with preview → the portal sends
+    her to the Latvian preview space → simulated Latvian login → she accepts → back at the portal, the record."""
     await browser.navigate(demo.portal + "/registry")
     await browser.wait_for("!!document.getElementById('request')")
+    assert await browser.evaluate("document.getElementById('preview').checked")
     await _accessible(browser, "registry")
     await shot(browser, "6-registry")
-    assert await request_and_wait(browser) == "completed"
+    await browser.evaluate("document.getElementById('request').click()")
+    await click(browser, "method-national")  # the preview space's login page: redirected there by the portal
+    assert (await browser.evaluate("location.href")).startswith(f"https://127.0.0.1:{demo.ports.lv_preview}/")
+    await click(browser, "login-submit")
+    await click(browser, "u-anna")
+    await click(browser, "login")
+    await click(browser, "evidence-1")
+    await shot(browser, "7-preview")
+    await click(browser, "accept")
+    await click(browser, "confirm")
+    await click(browser, "return")
+    state = await browser.wait_for("(s => s && ['completed', 'failed'].includes(s.dataset.state) && s.dataset.state)"
+                                   "(document.getElementById('state'))", 30)
+    assert state == "completed"
+    assert (await browser.evaluate("location.href")).startswith(demo.portal + "/applications/")
     assert "B-1990-0001" in await browser.evaluate("document.getElementById('evidence-1').textContent")
-    await shot(browser, "7-birth-record")
+    await shot(browser, "8-birth-record")
 
 
 async def test_person_without_diploma_and_error_pages(demo: DemoProcess, browser: Browser) -> None:

@@ -15,11 +15,11 @@ import pytest
 from gateway.demo.network import LV_NODE, PARTNER_NODE
 from oots.commonservices.jws import SIGNATURE_HEADER
 from oots.commonservices.model import EB_REQUIREMENTS
-from tests.demo.axe import serious_violations
 from tests.demo.conftest import needs_chromium
 from tests.demo.journey import log_in_with_clicks, request_and_wait
 from tests.demo.launcher_proc import DemoProcess
 from tests.eidas_node.cdp import Browser
+from tests.preview_space.axe import axe_source, violations
 
 pytestmark = pytest.mark.slow
 
@@ -57,14 +57,14 @@ async def test_partner_down_shows_the_failure_with_its_code(demo: DemoProcess, b
     assert await request_and_wait(browser, seconds=45) == "failed"
     code = await browser.evaluate("document.getElementById('error-code').textContent")
     assert code.startswith(("OOTS_", "EBMS:", "AS4")), code
-    assert await serious_violations(browser) == []
+    assert await violations(browser, axe_source()) == []
     # The partner's own API is down too: its registry page says so, with a code.
     await browser.navigate(demo.portal + "/registry?lang=en")
     await browser.wait_for("!!document.getElementById('request')")
     await browser.evaluate("document.getElementById('request').click()")
     await browser.wait_for("!!document.getElementById('error-code')")
     assert await browser.evaluate("document.getElementById('error-code').textContent") == "DEMO_NODE_UNREACHABLE"
-    assert await serious_violations(browser) == []
+    assert await violations(browser, axe_source()) == []
 
 
 def test_ctrl_c_stops_everything_and_a_second_start_reuses_the_data(demo: DemoProcess) -> None:
