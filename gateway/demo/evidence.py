@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.demo.texts import field_label
 from pki.xml.parser import XmlRefused
 from preview_space.render import xml_rows
 
@@ -27,5 +28,5 @@ def render_evidence(content: bytes, media_type: str, metadata: Mapping[str, Any]
             found = []
         for row in found:
             path = row.path.split("/", 2)[-1] if row.path.count("/") >= 2 else row.path.lstrip("/")
-            rows.append((path, row.value))
+            rows.append((field_label(path, lang), row.value))
     return _title(metadata, lang), str(metadata.get("issuing_authority") or ""), rows

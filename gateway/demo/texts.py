@@ -74,3 +74,21 @@ COUNTRIES = {"DE": {"lv": "Vācija", "en": "Germany"}}
 
 def language(value: str | None) -> str:
     return value if value in LANGUAGES else "lv"
+
+# Labels of the sample registers' columns (oots/dataservice/*_registers.py); unknown elements keep their name.
+FIELDS: dict[str, dict[str, str]] = {
+    "record_id": {"lv": "Ieraksta numurs", "en": "Record number"},
+    "issued_on": {"lv": "Izdošanas datums", "en": "Issued on"},
+    "institution": {"lv": "Izglītības iestāde", "en": "Institution"},
+    "programme": {"lv": "Studiju programma", "en": "Programme"},
+    "degree": {"lv": "Grāds", "en": "Degree"},
+    "place_of_birth": {"lv": "Dzimšanas vieta", "en": "Place of birth"},
+    "mother": {"lv": "Māte", "en": "Mother"},
+    "father": {"lv": "Tēvs", "en": "Father"},
+    "address": {"lv": "Adrese", "en": "Address"},
+    "municipality": {"lv": "Pašvaldība", "en": "Municipality"},
+}
+
+
+def field_label(name: str, lang: str) -> str:
+    return FIELDS.get(name, {}).get(lang, name)
