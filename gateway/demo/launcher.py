@@ -94,7 +94,7 @@ async def run_demo(base: Path, ports: Ports, *, stop: asyncio.Event,
     portal_runner: web.AppRunner | None = None
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
     try:
-        await asyncio.gather(*(asyncio.to_thread(p.start) for p in processes))
+        await asyncio.gather(*(asyncio.to_thread(p.start, timeout_s=120.0) for p in processes))
         apis = {"lv": ApiClient(net.lv, http), "partner": ApiClient(net.partner, http)}
         portal = ProcedurePortal(saml, apis)
         portal_runner = await start_portal(portal, net.ports.portal)

@@ -44,10 +44,15 @@ async def log_in_with_clicks(browser: Browser, portal: str, *, country: str = "D
     await browser.wait_for("!!document.getElementById('who')")
 
 
-async def request_and_wait(browser: Browser, state: str = "completed", seconds: float = 30.0) -> str:
-    """Submit the request form; the final state shown (the status page refreshes itself without JavaScript)."""
-    await browser.evaluate("document.getElementById('request').click()")
-    await browser.wait_for("!!document.getElementById('state')")
+async def wait_settled(browser: Browser, seconds: float = 60.0) -> str:
+    """The final state the status page shows (it refreshes itself without JavaScript)."""
     return str(await browser.wait_for(
         "(s => s && ['completed', 'failed'].includes(s.dataset.state) && s.dataset.state)"
         "(document.getElementById('state'))", seconds))
+
+
+async def request_and_wait(browser: Browser, seconds: float = 60.0) -> str:
+    """Submit the request form; the final state shown."""
+    await browser.evaluate("document.getElementById('request').click()")
+    await browser.wait_for("!!document.getElementById('state')")
+    return await wait_settled(browser, seconds)

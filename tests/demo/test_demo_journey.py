@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.demo.conftest import needs_chromium
-from tests.demo.journey import log_in_with_clicks, request_and_wait, shot
+from tests.demo.journey import log_in_with_clicks, request_and_wait, shot, wait_settled
 from tests.demo.launcher_proc import DemoProcess
 from tests.eidas_node.cdp import Browser
 from tests.preview_space.axe import axe_source, violations
@@ -74,9 +74,7 @@ async def test_journey_keyboard_only_in_english(demo: DemoProcess, browser: Brow
     assert await browser.evaluate("document.documentElement.lang") == "en"
     await browser.tab_to("el.id === 'request'")
     await browser.press("Enter")
-    state = await browser.wait_for("(s => s && ['completed', 'failed'].includes(s.dataset.state) && s.dataset.state)"
-                                   "(document.getElementById('state'))", 30)
-    assert state == "completed"
+    assert await wait_settled(browser) == "completed"
     assert "Technische Universität München" in await browser.evaluate("document.getElementById('evidence-1')"
                                                                        ".textContent")
     assert await browser.evaluate("document.querySelector('h2').textContent") == "Evidence received"
@@ -102,9 +100,7 @@ async def test_foreign_registry_asks_latvia_and_the_person_previews_in_latvia(de
     await click(browser, "accept")
     await click(browser, "confirm")
     await click(browser, "return")
-    state = await browser.wait_for("(s => s && ['completed', 'failed'].includes(s.dataset.state) && s.dataset.state)"
-                                   "(document.getElementById('state'))", 30)
-    assert state == "completed"
+    assert await wait_settled(browser) == "completed"
     assert (await browser.evaluate("location.href")).startswith(demo.portal + "/applications/")
     assert "B-1990-0001" in await browser.evaluate("document.getElementById('evidence-1').textContent")
     await shot(browser, "8-birth-record")
