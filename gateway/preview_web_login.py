@@ -34,7 +34,7 @@ from eidas_node.saml import LOA_HIGH, LOA_LOW, LOA_SUBSTANTIAL
 from eidas_node.sp_response import IdpResponseRefused, read_idp_response
 from gateway.preview_sessions import DbWebSessions
 from gateway.preview_web_dev import NATIONAL_SCHEME
-from gateway.preview_web_store import EIDAS_SCHEME
+from gateway.preview_web_store import eidas_scheme
 from oots.identity import person_reference
 from pki.keys.port import Signer
 from preview_space.mds import Mds
@@ -94,7 +94,8 @@ def person_of(kind: Kind, attributes: dict[str, list[str]]) -> Person:
     if kind == "national":
         identifier, scheme = _one(attributes, NATIONAL_ID), NATIONAL_SCHEME
     else:
-        identifier, scheme = _one(attributes, attrs.PERSON_IDENTIFIER), EIDAS_SCHEME
+        identifier = _one(attributes, attrs.PERSON_IDENTIFIER)
+        scheme = eidas_scheme(identifier)
     return Person(Mds(family, given, born, identifier, scheme), person_reference(family, given, born.isoformat()),
                   kind)
 

@@ -21,6 +21,17 @@ from preview_space.mds import Mds
 EIDAS_SCHEME = "eidas"  # identifiers of requests are eIDAS identifiers (CC/CC/id)
 
 
+def eidas_scheme(identifier: str) -> str:
+    """The scheme of an eIDAS identifier ``<origin>/<destination>/<id>``: the origin country issues a different
+    identifier for each destination country, so only identifiers of the same pair can be compared (a person
+    who logged in at the Latvian node and previews at a German one carries DE/LV/… in the request, DE/DE/… in
+    the preview login)."""
+    parts = identifier.split("/")
+    if len(parts) >= 3 and len(parts[0]) == 2 and len(parts[1]) == 2:
+        return f"{EIDAS_SCHEME}:{parts[0].upper()}/{parts[1].upper()}"
+    return EIDAS_SCHEME
+
+
 @dataclass(frozen=True)
 class PreviewContext:
     person: NaturalPerson
@@ -32,7 +43,7 @@ class PreviewContext:
     def requested_mds(self) -> Mds:
         identifier = self.person.identifier.value if self.person.identifier else None
         return Mds(self.person.family_name, self.person.given_name, date.fromisoformat(self.person.date_of_birth),
-                   identifier, EIDAS_SCHEME if identifier else None)
+                   identifier, eidas_scheme(identifier) if identifier else None)
 
 
 def pick(texts: tuple[Text, ...], lang: str, fallback: str = "") -> str:

@@ -86,7 +86,7 @@ def serve(ctx: click.Context) -> None:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data/demo", show_default=True,
               help="Where the demo keeps both nodes (created on the first start, reused later).")
 @click.option("--port", "base_port", type=int, default=8480, show_default=True,
-              help="First of five consecutive ports: LV node, partner node, portal, common services, preview space.")
+              help="First of six consecutive ports: LV node, partner node, portal, common services, preview spaces.")
 @click.pass_context
 def demo(ctx: click.Context, data_dir: str, base_port: int) -> None:
     """The whole cross-border journey on one machine (development only): two nodes, simulators, a portal."""

@@ -60,13 +60,14 @@ def banner(net: DemoNetwork) -> str:
     return "\n".join([
         "", "The whole cross-border journey is running (development only; Ctrl-C stops everything):",
         f"  Study application portal (LV/EN) ..... {urls['portal']}",
-        "      log in with a foreign eID (e.g. Germany → erika), request your diploma from Germany",
+        "      log in with a foreign eID (Germany → erika), request your diploma from Germany, preview it there",
         f"  Foreign registry asking Latvia ........ {urls['registry']}",
         "      request Anna Bērziņa's birth record; preview it in the Latvian preview space (Latvian login → anna)",
         f"  Latvian preview space (access log) .... {urls['preview_space']}",
         "      (https with a self-signed development certificate: accept the browser's warning)",
         f"  Latvian node LV-GW-DEV ................ {urls['lv_node']}  (OpenAPI: /api/oots/openapi.json)",
         f"  Partner node {PARTNER_NODE} ............. {urls['partner_node']}",
+        f"  Partner preview space (access log) .... {urls['partner_preview_space']}",
         f"  Common-services simulator (EB, DSD) ... {urls['common_services']}",
         f"  Data (delete to start afresh) ......... {urls['data']}", ""])
 

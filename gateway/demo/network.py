@@ -3,9 +3,10 @@
 * ``lv/``      the Latvian node ``LV-GW-DEV``: eIDAS connector with the foreign proxy-service simulator, OOTS
                requester (for the procedure portal) and provider (the sample Latvian registers);
 * ``partner/`` the simulated partner node ``DE-GW-DEMO`` (country DE): OOTS provider of its diploma register
-               (the eIDAS simulator's German users) and requester of a foreign registry asking Latvia;
+               (the eIDAS simulator's German users) with its own preview space (login: its eIDAS connector with
+               a simulated German proxy service), and requester of a foreign registry asking Latvia;
 * ``cs-trust/`` the anchor of this run's common-services simulator; ``portal/`` the portal's SAML metadata;
-* ``lv/preview-tls/`` the self-signed loopback certificate of the Latvian preview space's https listener;
+* ``*/preview-tls/`` the self-signed loopback certificates of the preview spaces' https listeners;
 * ``demo.json`` ports and each node's settings, written by the first start and read by every later one.
 
 The first start builds everything through gateway.oots_devnet (PKIs, pinned certificates, static PModes in
@@ -48,17 +49,12 @@ class Ports:
     partner: int
     portal: int
     common_services: int
-    lv_preview: int  # the Latvian preview space's own https listener
+    lv_preview: int  # the preview spaces' own https listeners
+    partner_preview: int
 
     @classmethod
     def from_base(cls, base: int) -> Ports:
-        return cls(base, base + 1, base + 2, base + 3, base + 4)
-
-
-def unserved_preview_base(node: DevNode) -> str:
-    """The partner's PreviewLocation base. The partner runs no preview pages: its users would log in with a
-    German eID, which the demo's eIDAS simulator issues for Latvia only; the portal asks it without preview."""
-    return f"https://127.0.0.1:{node.port}{PREVIEW_PATH}"
+        return cls(base, base + 1, base + 2, base + 3, base + 4, base + 5)
 
 
 @dataclass
@@ -132,13 +128,15 @@ async def create(base: Path, ports: Ports) -> DemoNetwork:
     partner.settings_overrides.update({
         "node__country": PARTNER_COUNTRY, "oots__registers_url": f"sqlite+aiosqlite:///{partner_registers}",
         "oots__registers_module": "oots.dataservice.demo_partner_registers",
-        "oots__preview_base_url": unserved_preview_base(partner),
+        "eidas__enabled": "true", "eidas__public_url": partner.url, "eidas__simulator_countries": PARTNER_COUNTRY,
+        **preview_space_settings(partner, ports.partner_preview, net.portal_url, national_login=False),
         "oots__requester_id": PARTNER_REQUESTER, "oots__requester_name": "Standesamt Berlin (demo)",
         "oots__routes": json.dumps(routes_for(lv, VERSIONS)), "as4__message_id_domain": "de-gw.demo"})
     lv.settings_overrides.update({
         "oots__registers_url": f"sqlite+aiosqlite:///{lv_registers}",
         "oots__requesters": json.dumps([PARTNER_REQUESTER]), "oots__intermediaries": json.dumps([PARTNER_NODE]),
-        "config": str(lv.base_dir / "demo.toml"), **preview_space_settings(net)})
+        "config": str(lv.base_dir / "demo.toml"),
+        **preview_space_settings(lv, ports.lv_preview, net.portal_url, national_login=True)})
     for node in (lv, partner):
         node.settings_overrides.update({"logging__level": "WARNING", "logging__format": "text",
                                         # a person previewing evidence needs minutes, not the test timeouts
@@ -149,15 +147,17 @@ async def create(base: Path, ports: Ports) -> DemoNetwork:
     return net
 
 
-def preview_space_settings(net: DemoNetwork) -> dict[str, str]:
-    """The Latvian preview space (gateway/preview_web.py) on its own https listener with a loopback development
-    certificate, the simulated Latvian login and the foreign eID login; users go back only to the portal."""
-    cert, key = write_dev_tls(net.lv.base_dir / "preview-tls")
-    return {"oots__preview_base_url": f"https://127.0.0.1:{net.ports.lv_preview}{PREVIEW_PATH}",
-            "preview_space__enabled": "true", "preview_space__port": str(net.ports.lv_preview),
+def preview_space_settings(node: DevNode, port: int, portal_url: str, *, national_login: bool) -> dict[str, str]:
+    """A preview space (gateway/preview_web.py) on its own https listener with a loopback development
+    certificate; logins: the foreign eID through the node's connector, and on the Latvian node the simulated
+    Latvian login; users are sent back only to the demo portal."""
+    cert, key = write_dev_tls(node.base_dir / "preview-tls")
+    return {"oots__preview_base_url": f"https://127.0.0.1:{port}{PREVIEW_PATH}",
+            "preview_space__enabled": "true", "preview_space__port": str(port),
             "preview_space__tls_cert": str(cert), "preview_space__tls_key": str(key),
-            "preview_space__national_idp": "simulated", "preview_space__foreign_login": "true",
-            "preview_space__return_origins": json.dumps({"*": [net.portal_url]})}
+            "preview_space__national_idp": "simulated" if national_login else "",
+            "preview_space__foreign_login": "true",
+            "preview_space__return_origins": json.dumps({"*": [portal_url]})}
 
 
 def write_run_files(net: DemoNetwork, cs_certificate_pem: bytes, portal_metadata: bytes,
@@ -180,5 +180,6 @@ def write_run_files(net: DemoNetwork, cs_certificate_pem: bytes, portal_metadata
 def describe(net: DemoNetwork) -> dict[str, Any]:
     return {"portal": net.portal_url + "/", "registry": net.portal_url + "/registry",
             "preview_space": f"https://127.0.0.1:{net.ports.lv_preview}/preview-space/log",
+            "partner_preview_space": f"https://127.0.0.1:{net.ports.partner_preview}/preview-space/log",
             "lv_node": net.lv.url, "partner_node": net.partner.url, "common_services": net.common_services_url,
             "data": str(net.base)}

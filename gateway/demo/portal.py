@@ -211,9 +211,8 @@ class ProcedurePortal:
         if form.get("country") not in COUNTRIES:
             return self._error(request, "DEMO_COUNTRY", "country_unknown", 400)
         person = {k: v for k, v in session.user.items() if k != "country"}
-        # No preview at the partner (see network.unserved_preview_base): the user asks for the diploma explicitly.
         return await self._create(request, sid, session, "lv", procedure=STUDIES, country=form["country"],
-                                  person=person, preview=False)
+                                  person=person, preview=form.get("preview") == "1")
 
     async def registry_page(self, request: web.Request) -> web.Response:
         return self._render(request, "registry.html", "registry_title", people=list(REGISTRY_PEOPLE.items()))

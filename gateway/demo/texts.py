@@ -15,7 +15,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "country": "Valsts, kas izsniedza diplomu", "preview": "Vēlos pārskatīt diplomu pirms tā nosūtīšanas",
         "preview_hint": "Pierādījumu parāda izsniedzējas valsts priekšskatījuma telpā; tas tiek nosūtīts tikai ar "
                         "personas piekrišanu.",
-        "explicit_hint": "Pieprasot diplomu, jūs to skaidri lūdzat; izsniedzēja valsts to nosūta uzreiz.",
+        "preview_own": "Vēlos pārskatīt diplomu pirms tā nosūtīšanas",
+        "preview_hint_own": "Diplomu parāda izsniedzējas valsts priekšskatījuma telpā; tas tiek nosūtīts tikai ar "
+                            "jūsu piekrišanu. Bez šīs izvēles jūs to skaidri pieprasāt, un tas tiek nosūtīts uzreiz.",
         "request": "Pieprasīt diplomu", "status_title": "Pieprasījuma statuss",
         "state_discovering": "Meklē, kas izsniedz šo pierādījumu…", "state_exchanging": "Pieprasījums nosūtīts; "
         "gaida atbildi…", "state_preview-required": "Pierādījums jāpārskata izsniedzēja priekšskatījuma telpā.",
@@ -45,8 +47,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "preview": "The person previews the record in the Latvian preview space before it is sent",
         "preview_hint": "The evidence is shown in the issuing country's preview space; it is sent only if the "
                         "person agrees.",
-        "explicit_hint": "By requesting the diploma you ask for it explicitly; the issuing country sends it at "
-                         "once.",
+        "preview_own": "I want to preview the diploma before it is sent",
+        "preview_hint_own": "The diploma is shown in the issuing country's preview space and sent only if you "
+                            "agree. Without this choice you ask for it explicitly and it is sent at once.",
         "request": "Request the diploma", "status_title": "Request status",
         "state_discovering": "Finding who issues this evidence…",
         "state_exchanging": "Request sent; waiting for the answer…",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gateway.devnet import REPO
 from tests.eidas_node.cdp import Browser
+from tests.preview_space.test_preview_browser import click
 
 SHOTS = REPO / "docs" / "screenshots"
 WIDTH = 1000
@@ -56,3 +57,28 @@ async def request_and_wait(browser: Browser, seconds: float = 60.0) -> str:
     await browser.evaluate("document.getElementById('request').click()")
     await browser.wait_for("!!document.getElementById('state')")
     return await wait_settled(browser, seconds)
+
+
+async def preview_and_accept(browser: Browser, *, national_user: str | None = None, country: str = "DE",
+                             foreign_user: str = "erika", shot_name: str | None = None) -> None:
+    """In the provider's preview space (the portal redirected the browser there): log in (the simulated Latvian
+    login, else a foreign eID through the provider node's connector), open the evidence, agree, confirm, and
+    follow the way back to the portal."""
+    if national_user is not None:
+        await click(browser, "method-national")
+        await click(browser, "login-submit")
+        await click(browser, f"u-{national_user}")
+    else:
+        await click(browser, "method-foreign")
+        await click(browser, "login-submit")
+        await click(browser, f"country-{country}")
+        await browser.evaluate(f"document.getElementById('country-{country}').form.submit()")
+        await click(browser, f"u-{foreign_user}")
+    await click(browser, "login")
+    await click(browser, "evidence-1")
+    await browser.wait_for("!!document.getElementById('accept')")
+    if shot_name:
+        await shot(browser, shot_name)
+    await click(browser, "accept")
+    await click(browser, "confirm")
+    await click(browser, "return")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import astuple
 from pathlib import Path
 
 from gateway.demo.network import Ports
@@ -19,7 +20,7 @@ READY = "The whole cross-border journey is running"
 class DemoProcess:
     def __init__(self, data: Path, ports: Ports | None = None) -> None:
         self.data = data
-        self.ports = ports or Ports(free_port(), free_port(), free_port(), free_port(), free_port())
+        self.ports = ports or Ports(*(free_port() for _ in range(6)))
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data.parent / f"{data.name}-launcher.log"
         self.offset = 0
@@ -35,7 +36,7 @@ class DemoProcess:
         self.offset = self.log.stat().st_size if self.log.exists() else 0  # a log shared with an earlier run
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "gateway.demo", "--data", str(self.data), "--ports",
-                                          f"{p.lv},{p.partner},{p.portal},{p.common_services},{p.lv_preview}"],
+                                          ",".join(str(port) for port in astuple(p))],
                                          cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.demo.conftest import needs_chromium
-from tests.demo.journey import log_in_with_clicks, request_and_wait, shot, wait_settled
+from tests.demo.journey import log_in_with_clicks, preview_and_accept, request_and_wait, shot, wait_settled
 from tests.demo.launcher_proc import DemoProcess
 from tests.eidas_node.cdp import Browser
 from tests.preview_space.axe import axe_source, violations
@@ -31,8 +31,14 @@ async def test_journey_foreign_eid_to_diploma(demo: DemoProcess, browser: Browse
     assert "Erika Mustermann" in who and "1964-08-12" in who
     await _accessible(browser, "home, logged in")
     await shot(browser, "4-logged-in")
-    assert await request_and_wait(browser) == "completed"
-    await shot(browser, "5-evidence")
+    assert await browser.evaluate("document.getElementById('preview').checked")
+    await browser.evaluate("document.getElementById('request').click()")
+    await click(browser, "method-foreign")  # the partner's preview space: the portal redirected the browser there
+    assert (await browser.evaluate("location.href")).startswith(f"https://127.0.0.1:{demo.ports.partner_preview}/")
+    await preview_and_accept(browser, shot_name="5-preview-at-partner")
+    assert await wait_settled(browser) == "completed"
+    assert (await browser.evaluate("location.href")).startswith(demo.portal + "/applications/")
+    await shot(browser, "6-evidence")
     evidence = await browser.evaluate("document.getElementById('evidence-1').textContent")
     assert "Humboldt-Universität zu Berlin" in evidence and "DE-HU-1988-0412" in evidence
     title = await browser.evaluate("document.querySelector('#ev-1').textContent")
@@ -72,6 +78,9 @@ async def test_journey_keyboard_only_in_english(demo: DemoProcess, browser: Brow
     await browser.wait_for("!!document.getElementById('who')")
     assert "Jürgen Müller" in await browser.evaluate("document.getElementById('who').textContent")
     assert await browser.evaluate("document.documentElement.lang") == "en"
+    await browser.tab_to("el.id === 'preview'")
+    await browser.press("Space")  # no preview: the diploma is asked for explicitly and sent at once
+    assert not await browser.evaluate("document.getElementById('preview').checked")
     await browser.tab_to("el.id === 'request'")
     await browser.press("Enter")
     assert await wait_settled(browser) == "completed"
@@ -88,26 +97,20 @@ async def test_foreign_registry_asks_latvia_and_the_person_previews_in_latvia(de
     await browser.wait_for("!!document.getElementById('request')")
     assert await browser.evaluate("document.getElementById('preview').checked")
     await _accessible(browser, "registry")
-    await shot(browser, "6-registry")
+    await shot(browser, "7-registry")
     await browser.evaluate("document.getElementById('request').click()")
     await click(browser, "method-national")  # the preview space's login page: redirected there by the portal
     assert (await browser.evaluate("location.href")).startswith(f"https://127.0.0.1:{demo.ports.lv_preview}/")
-    await click(browser, "login-submit")
-    await click(browser, "u-anna")
-    await click(browser, "login")
-    await click(browser, "evidence-1")
-    await shot(browser, "7-preview")
-    await click(browser, "accept")
-    await click(browser, "confirm")
-    await click(browser, "return")
+    await preview_and_accept(browser, national_user="anna", shot_name="8-preview-in-latvia")
     assert await wait_settled(browser) == "completed"
     assert (await browser.evaluate("location.href")).startswith(demo.portal + "/applications/")
     assert "B-1990-0001" in await browser.evaluate("document.getElementById('evidence-1').textContent")
-    await shot(browser, "8-birth-record")
+    await shot(browser, "9-birth-record")
 
 
 async def test_person_without_diploma_and_error_pages(demo: DemoProcess, browser: Browser) -> None:
     await log_in_with_clicks(browser, demo.portal, user="strauss")  # the partner's register has no diploma of his
+    await browser.evaluate("document.getElementById('preview').click()")  # asked for explicitly, no preview
     assert await request_and_wait(browser) == "completed"
     assert await browser.evaluate("!!document.getElementById('no-evidence')")
     await _accessible(browser, "status, no evidence")

@@ -53,6 +53,7 @@ async def test_every_part_serves(demo: DemoProcess) -> None:
 @needs_chromium
 async def test_partner_down_shows_the_failure_with_its_code(demo: DemoProcess, browser: Browser) -> None:
     await log_in_with_clicks(browser, demo.portal, user="juergen")
+    await browser.evaluate("document.getElementById('preview').click()")  # explicit request, no preview
     os.kill(demo.node_pid(demo.data / "partner"), 9)  # the partner's access point is gone
     assert await request_and_wait(browser, seconds=90) == "failed"
     code = await browser.evaluate("document.getElementById('error-code').textContent")
