@@ -118,3 +118,18 @@ async def test_person_without_diploma_and_error_pages(demo: DemoProcess, browser
     await browser.wait_for("!!document.getElementById('error-code')")
     assert await browser.evaluate("document.getElementById('error-code').textContent") == "DEMO_NOT_FOUND"
     await _accessible(browser, "error page")
+
+
+async def test_portal_works_without_javascript(demo: DemoProcess, browser: Browser) -> None:
+    """Scripts off: forms are plain forms and the status page reaches the result by its meta refresh."""
+    await browser.send("Emulation.setScriptExecutionDisabled", value=True)
+    await browser.navigate(demo.portal + "/registry?lang=en")
+    await browser.wait_for("!!document.getElementById('request')")
+    await browser.tab_to("el.id === 'person'")
+    await browser.press("ArrowDown")  # Jānis Ozols: the register matches him by his eIDAS identifier
+    await browser.tab_to("el.id === 'preview'")
+    await browser.press("Space")
+    await browser.tab_to("el.id === 'request'")
+    await browser.press("Enter")
+    assert await wait_settled(browser) == "completed"
+    assert "B-1985-0420" in await browser.evaluate("document.getElementById('evidence-1').textContent")
