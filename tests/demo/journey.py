@@ -29,18 +29,22 @@ async def shot(browser: Browser, name: str) -> Path | None:
     return path
 
 
-async def log_in_with_clicks(browser: Browser, portal: str, *, country: str = "DE", user: str = "erika") -> None:
+async def log_in_with_clicks(browser: Browser, portal: str, *, country: str = "DE", user: str = "erika",
+                             shots: bool = False) -> None:
     await browser.navigate(portal + "/")
     await browser.wait_for("!!document.getElementById('login')")
-    await shot(browser, "1-portal")
+    if shots:
+        await shot(browser, "1-portal")
     await browser.evaluate("document.getElementById('login').click()")
     await browser.wait_for(f"!!document.getElementById('country-{country}')")
-    await shot(browser, "2-country")
+    if shots:
+        await shot(browser, "2-country")
     await browser.evaluate(f"document.getElementById('country-{country}').click()")
     await browser.evaluate("document.getElementById('continue').click()")
     await browser.wait_for(f"!!document.getElementById('u-{user}')")
     await browser.evaluate(f"document.getElementById('u-{user}').click()")
-    await shot(browser, "3-foreign-login")
+    if shots:
+        await shot(browser, "3-foreign-login")
     await browser.evaluate("document.getElementById('login').click()")
     await browser.wait_for("!!document.getElementById('who')")
 

@@ -25,7 +25,7 @@ async def _accessible(browser: Browser, where: str) -> None:
 
 
 async def test_journey_foreign_eid_to_diploma(demo: DemoProcess, browser: Browser) -> None:
-    await log_in_with_clicks(browser, demo.portal)
+    await log_in_with_clicks(browser, demo.portal, shots=True)
     assert await browser.evaluate("document.documentElement.lang") == "lv"
     who = await browser.evaluate("document.getElementById('who').textContent")
     assert "Erika Mustermann" in who and "1964-08-12" in who
