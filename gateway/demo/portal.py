@@ -39,6 +39,7 @@ COOKIE = "demo_session"
 LANG_COOKIE = "demo_lang"
 WAITING = frozenset({"discovering", "exchanging", "preview-required", "input-required"})
 REFRESH_S = 2
+MAX_SESSIONS = 10_000
 _NP = "http://eidas.europa.eu/attributes/naturalperson/"
 _LOAS = {"low": "Low", "substantial": "Substantial", "high": "High"}
 # People of the Latvian sample registers a foreign registry may ask about (oots/dataservice/latvian_registers.py).
@@ -102,6 +103,8 @@ class ProcedurePortal:
         if found is None:
             sid = secrets.token_urlsafe(24)
             found = self.sessions[sid] = Session()
+            while len(self.sessions) > MAX_SESSIONS:  # a demo keeps them in memory: the oldest go first
+                self.sessions.pop(next(iter(self.sessions)))
         return sid, found
 
     def _lang(self, request: web.Request) -> str:
@@ -157,8 +160,12 @@ class ProcedurePortal:
         if isinstance(checked, web.Response):
             return checked
         sid, session, _ = checked
+        if session.relay is not None:  # one login at a time per session
+            self.relays.pop(session.relay, None)
         session.relay = secrets.token_urlsafe(16)
         self.relays[session.relay] = sid
+        while len(self.relays) > MAX_SESSIONS:
+            self.relays.pop(next(iter(self.relays)))
         page = self.saml.login_form(session.relay, lang=self._lang(request), provider_name="Study applications")
         response = web.Response(text=page, content_type="text/html", headers=_HEADERS)
         self._cookies(response, sid, self._lang(request))

@@ -5,7 +5,9 @@ every process cleanly, and a second start reuses what the first one created. Run
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -31,7 +33,7 @@ def _listening(port: int) -> bool:
 
 async def test_every_part_serves(demo: DemoProcess) -> None:
     p = demo.ports
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # cookies of 127.0.0.1
         for port in (p.lv, p.partner):
             async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                 assert resp.status == 200, await resp.text()
@@ -46,8 +48,27 @@ async def test_every_part_serves(demo: DemoProcess) -> None:
             assert resp.headers["Cache-Control"] == "no-store"
         async with http.post(demo.portal + "/registry", data={"csrf": "forged", "person": "anna"}) as resp:
             assert resp.status == 403 and "DEMO_CSRF" in await resp.text()
+        await _refused_logins(http, demo.portal)
     for name in (f"http://127.0.0.1:{p.portal}/", LV_NODE, PARTNER_NODE):
         assert name in demo.output()  # the banner names the URLs and both nodes
+
+
+async def _refused_logins(http: aiohttp.ClientSession, portal: str) -> None:
+    """The ACS answers only its own pending login, and a forged answer ends on an error page with its code."""
+    async with http.post(portal + "/acs", data={"SAMLResponse": "PHg+", "RelayState": "guessed"}) as resp:
+        assert resp.status == 400 and "DEMO_RELAY_STATE" in await resp.text()
+    async with http.get(portal + "/") as resp:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+    assert csrf is not None
+    async with http.post(portal + "/login", data={"csrf": csrf.group(1)}) as resp:
+        relay = re.search(r'name="RelayState" value="([^"]+)"', await resp.text())
+    assert relay is not None
+    forged = base64.b64encode(b"<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:protocol'/>").decode()
+    async with http.post(portal + "/acs", data={"SAMLResponse": forged, "RelayState": relay.group(1)}) as resp:
+        page = await resp.text()
+        assert resp.status == 400 and 'id="error-code"' in page, page
+    async with http.post(portal + "/acs", data={"SAMLResponse": forged, "RelayState": relay.group(1)}) as resp:
+        assert "DEMO_RELAY_STATE" in await resp.text()  # used once
 
 
 @needs_chromium
