@@ -138,10 +138,15 @@ def _origin(url: str) -> str:
 
 
 def _tls(settings: PreviewSpaceSection) -> ssl.SSLContext:
+    from gateway.config import ConfigError
+
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     assert settings.tls_cert is not None and settings.tls_key is not None
-    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError("preview_space.tls_cert", f"cannot load certificate/key: {exc}") from None
     return context
 
 
@@ -185,6 +190,7 @@ def add_preview_space(app: web.Application, node: Node) -> Web:
     state = Web(node, settings, oots, oots.previews, store, contexts, sessions, login,
                 urlsplit(base).path or "/", urlsplit(base).scheme == "https")
     target = web.Application() if settings.port else app
+    tls = _tls(settings) if settings.port else None
     add_page_routes(target, state)
 
     async def start(_app: web.Application) -> None:
@@ -199,7 +205,7 @@ def add_preview_space(app: web.Application, node: Node) -> Web:
         if settings.port:
             runner = web.AppRunner(target, access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, node.settings.http.host, settings.port, ssl_context=_tls(settings)).start()
+            await web.TCPSite(runner, node.settings.http.host, settings.port, ssl_context=tls).start()
             extras.append(runner)
         log.info("preview space at %s/{token}", base)
 

@@ -147,6 +147,22 @@ def _login_page(login_id: str) -> str:
         "</form></main></body></html>")
 
 
+def dev_settings(tls_dir: Path, port: int, *, return_origins: dict[str, list[str]],
+                 host: str = "127.0.0.1") -> dict[str, str]:
+    """The settings (``section__key`` as for ``GATEWAY_*`` variables) of a development preview space on its own
+    https listener at ``https://host:port``, with the simulated Latvian login and a fresh self-signed
+    certificate in ``tls_dir`` (browsers and clients pin ``tls_dir/preview-tls.pem``). A dev launcher adds
+    these to the provider node's settings; the foreign login also needs ``eidas__enabled``."""
+    import json
+
+    cert, key = write_dev_tls(tls_dir, host=host)
+    return {"oots__preview_base_url": f"https://{host}:{port}/preview-space/p",
+            "preview_space__enabled": "true", "preview_space__port": str(port),
+            "preview_space__tls_cert": str(cert), "preview_space__tls_key": str(key),
+            "preview_space__national_idp": "simulated",
+            "preview_space__return_origins": json.dumps(return_origins)}
+
+
 def write_dev_tls(directory: Path, *, host: str = "127.0.0.1") -> tuple[Path, Path]:
     """A self-signed certificate for ``host`` (and localhost), valid 30 days; returns (cert, key) paths.
     Browsers and test clients pin this certificate; it is never a production credential."""

@@ -116,9 +116,10 @@ class PreviewLogin:
         return f"{self.origin}/preview-space/acs/{kind}"
 
     def sp_metadata(self, kind: Kind, now: datetime) -> SpMetadata:
-        """Our SP as the IdP registers it (in process: both IdPs run in this node or beside it)."""
+        """Our SP as the IdP registers it: in process, at every start of the node (both IdPs run in this node or
+        beside it), so it is valid as long as the node runs with these keys."""
         return SpMetadata(self.entity_id(kind), self.acs_url(kind), "LV", self.certificates, (),
-                          now + timedelta(days=1))
+                          now + timedelta(days=3650))
 
     async def begin(self, kind: Kind, web_session: str, loa: str | None, now: datetime) -> tuple[str, str]:
         """(the redirect URL to the IdP, the pending login id the web session must remember)."""

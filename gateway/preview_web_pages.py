@@ -212,6 +212,7 @@ class Pages:
                            requester=pick(context.requester_names, lang, session.requester),
                            procedure=context.procedure or "-",
                            evidence_title=pick(context.evidence_titles, lang, session.evidence_type),
+                           requested_at=session.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                            deadline=session.deadline.strftime("%Y-%m-%d %H:%M UTC"))
 
     async def _document(self, request: web.Request) -> tuple[str, dict[str, Any], M.PreviewSession,
@@ -299,8 +300,14 @@ class Pages:
         if decision not in ("accept", "decline") or form.get("confirmed") != "yes":
             return w.message(request, "bad_decision", lang=lang, status=400, code="PREVIEW_DECISION_MISSING",
                              sid=sid, body=body)
+        accepted = decision == "accept"
         try:
-            decided = await w.previews.decide(session.id, decision == "accept")
+            try:  # the core checks the return URL (again: the registration may have changed) before deciding
+                decided, _ = await self.space.decide(session.id, accepted, return_url=body.get("return_url") or "",
+                                                     allowed_origins=w.settings.origins_for(session.requester))
+            except ReturnUrlRefused:
+                body["return_url"] = None
+                decided = await w.previews.decide(session.id, accepted)
         except M.PreviewError as exc:  # timed out meanwhile, or decided in another tab
             latest = await w.store.get(session.id)
             if latest is not None and M.expire(latest, _now()).final:

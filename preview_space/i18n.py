@@ -41,6 +41,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "evidence_detail": {"lv": "Pierādījums", "en": "Evidence"},
     "evidence_type": {"lv": "Pierādījuma veids", "en": "Evidence type"},
     "deadline": {"lv": "Izlemiet līdz", "en": "Decide by"},
+    "requested_at": {"lv": "Pieprasīts", "en": "Requested on"},
     "open_evidence": {"lv": "Skatīt", "en": "View"},
     "no_documents": {"lv": "Par jums šajā reģistrā nav ierakstu. Ja piekrītat, pieprasītājs saņems atbildi bez "
                             "pierādījuma.",

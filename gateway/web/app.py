@@ -67,7 +67,9 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         elapsed = time.perf_counter() - started
         metrics.http_requests.labels(request.method, route, str(status)).inc()
         metrics.http_seconds.labels(route).observe(elapsed)
-        log.info("%s %s %d", request.method, request.path, status,
+        # A path carrying a credential (the preview space's PreviewLocation token) is logged by its route.
+        logged = route if "{token}" in route else request.path
+        log.info("%s %s %d", request.method, logged, status,
                  extra={"duration_ms": round(elapsed * 1000, 2), "route": route})
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import ssl
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from yarl import URL
 
 from gateway.devnet import BackendClient, DevNode, NodeProcess, free_port
 from gateway.oots_devnet import OotsPair, prepare_oots_pair, write_trust_dir
-from gateway.preview_web_dev import write_dev_tls
+from gateway.preview_web_dev import dev_settings
 from pki.specs import default_specs_dir
 from tests.oots.oots_net import SimulatorThread
 
@@ -48,15 +47,11 @@ def start_net(base: Path, simulator: SimulatorThread, version: str = "oots-edm:v
     provider_node = DevNode("LV-GW-DEV", base / "lv", free_port())
     pair = asyncio.run(prepare_oots_pair(portal_node, provider_node, cs_url=simulator.url, cs_trust_dir=trust,
                                          versions=(version,), timeouts=TIMEOUTS, register_timeout_s=5))
-    cert, key = write_dev_tls(base / "preview-tls")
     port = free_port()
     origin = f"https://127.0.0.1:{port}"
+    provider_node.settings_overrides.update(dev_settings(base / "preview-tls", port,
+                                                         return_origins={"*": ["https://portal.gov.lv"]}))
     provider_node.settings_overrides.update({
-        "oots__preview_base_url": f"{origin}/preview-space/p",
-        "preview_space__enabled": "true", "preview_space__port": str(port),
-        "preview_space__tls_cert": str(cert), "preview_space__tls_key": str(key),
-        "preview_space__national_idp": "simulated",
-        "preview_space__return_origins": json.dumps({"*": ["https://portal.gov.lv"]}),
         "eidas__enabled": "true", "eidas__public_url": provider_node.url, "eidas__simulator_countries": "DE"})
     specs = default_specs_dir()  # the connector needs the SAML/eIDAS schemas (GATEWAY_SPECS_DIR, not a setting)
     if specs is not None:
@@ -64,7 +59,7 @@ def start_net(base: Path, simulator: SimulatorThread, version: str = "oots-edm:v
     procs = (NodeProcess(portal_node), NodeProcess(provider_node))
     for proc in procs:
         proc.start()
-    return PreviewNet(pair, procs, origin, cert)
+    return PreviewNet(pair, procs, origin, base / "preview-tls" / "preview-tls.pem")
 
 
 def stop_net(net: PreviewNet) -> None:
@@ -94,8 +89,8 @@ class Page:
 class UserAgent:
     """A browser without a screen: cookies (also for IP hosts), redirects, forms."""
 
-    def __init__(self, tls_cert: Path) -> None:
-        self.ssl = ssl.create_default_context(cafile=str(tls_cert))
+    def __init__(self, tls_cert: Path | None) -> None:
+        self.ssl = ssl.create_default_context(cafile=str(tls_cert) if tls_cert else None)
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
                                           connector=aiohttp.TCPConnector(ssl=self.ssl))
 

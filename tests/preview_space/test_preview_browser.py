@@ -55,10 +55,13 @@ class Audit:
         self.found: dict[str, list[dict[str, Any]]] = {}
 
     async def check(self, state: str, ready: str, lang: str | None = None) -> None:
-        await self.browser.wait_for(f"document.readyState === 'complete' && !!document.getElementById('{ready}')")
+        """Wait for a new document (the previous one was marked) holding ``ready``, then run axe on it."""
+        await self.browser.wait_for(f"!window.__audited && document.readyState === 'complete' && "
+                                    f"!!document.getElementById('{ready}')")
         if lang is not None:
             assert await self.browser.evaluate("document.documentElement.lang") == lang, state
         self.found[state] = await violations(self.browser, self.source)
+        await self.browser.evaluate("window.__audited = true")
 
     def assert_clean(self) -> None:
         bad = {state: v for state, v in self.found.items() if v}

@@ -5,7 +5,8 @@ portal gets the evidence only after "accept"."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -13,8 +14,8 @@ import aiohttp
 import pytest
 
 from gateway.devnet import BackendClient
-from tests.oots.oots_net import ANNA, create, settled
-from tests.preview_space.preview_net import RETURN_URL, Page, PreviewNet, UserAgent
+from tests.oots.oots_net import ANNA, SimulatorThread, create, settled
+from tests.preview_space.preview_net import RETURN_URL, Page, PreviewNet, UserAgent, start_net, stop_net
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +67,8 @@ async def test_tc06_preview_with_reauthentication_releases_after_accept(
     (exchange,) = pending["exchanges"]
     evidence = await arrive_and_login(user, exchange["redirect_url"])
     assert evidence.status == 200 and evidence.url.endswith("/preview-space/evidence"), evidence.text[:500]
-    assert evidence.text_of("requester") == "Latvijas Universitāte"
+    assert evidence.text_of("requester") == "Latvijas Universitāte" and evidence.text_of("procedure") == "T2"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", evidence.text_of("requested-at") or "")
     done = await portal.get(f"/api/oots/requests/{created['id']}")
     assert done[1]["evidence"] == []  # nothing released while the user looks
     accepted = await decide(user, evidence, "accept")
@@ -149,3 +151,33 @@ async def test_tc10_human_readable_transformation_of_the_evidence(portal: Backen
     assert "D-LU-2012-0001" not in detail.url and "D-LU" not in english.url  # no evidence in URLs
     left = await user.submit(detail, "leave")
     assert left.status == 410
+
+
+@pytest.fixture(scope="module")
+def preview_net_v12(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreviewNet]:
+    """The same two nodes speaking EDM v1.2 over eDelivery AS4 1.15 (the package's network speaks v2.0)."""
+    simulator = SimulatorThread().start()
+    net = start_net(tmp_path_factory.mktemp("preview-net-v12"), simulator, version="oots-edm:v1.2")
+    try:
+        yield net
+    finally:
+        stop_net(net)
+        simulator.stop()
+
+
+@pytest.mark.parametrize("decision", ["accept", "decline"], ids=["TC06", "TC08"])
+async def test_tc06_tc08_on_edm_v1_2(preview_net_v12: PreviewNet, decision: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        portal = BackendClient(preview_net_v12.pair.requester, http)
+        created, pending = await preview_pending(portal)
+        assert pending["exchanges"][0]["edm_version"] == "oots-edm:v1.2"
+        user = UserAgent(preview_net_v12.tls_cert)
+        try:
+            evidence = await arrive_and_login(user, pending["exchanges"][0]["redirect_url"])
+            done = await decide(user, evidence, decision)
+            assert done.by_id("return").get("href") == RETURN_URL
+        finally:
+            await user.close()
+        finished = await settled(portal, created["id"])
+        assert finished["state"] == "completed"
+        assert len(finished["evidence"]) == (1 if decision == "accept" else 0)

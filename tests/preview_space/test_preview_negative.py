@@ -81,6 +81,11 @@ async def test_forged_and_replayed_links(preview_net: PreviewNet, portal: Backen
     assert too_long.status == 404
     _created, pending = await preview_pending(portal)
     link = pending["exchanges"][0]["redirect_url"]
+    async with user.http.get(link, allow_redirects=False) as reply:  # the cookies the arrival sets
+        assert reply.status == 303
+        cookies = {c.key: c for c in reply.cookies.values()}
+    for name in ("pv_sid", "pv_arrival"):
+        assert cookies[name]["httponly"] and cookies[name]["secure"] and cookies[name]["samesite"] == "Lax"
     evidence = await arrive_and_login(user, link)
     declined = await decide(user, evidence, "decline")
     assert declined.text_of("code") == "PREVIEW_DECLINED"
