@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.devnet import DevNode
 from gateway.oots_devnet import REQUESTER_ID, prepare_oots_pair, routes_for, write_trust_dir
-from gateway.preview_web_dev import write_dev_tls
+from gateway.preview_web_dev import dev_settings, write_dev_tls
 from oots.dataservice.demo_partner_registers import create_partner_registers
 from oots.dataservice.latvian_registers import create_sample_registers
 
@@ -38,8 +38,6 @@ PARTNER_COUNTRY = "DE"
 PARTNER_REQUESTER = "DE-STANDESAMT-BERLIN"  # the foreign registry asking Latvia for a birth record
 VERSIONS = ("oots-edm:v1.2",)
 SIMULATOR_COUNTRIES = ("AT", "BE", "BG", "CZ", "DE", "EE", "EL", "ES", "HR", "IT", "LT", "LU", "NL", "PT")
-# Where the preview space answers PreviewLocations (gateway/preview_web.py): https by EDM rule.
-PREVIEW_PATH = "/preview-space/p"
 STATE_FILE = "demo.json"
 
 
@@ -148,22 +146,22 @@ async def create(base: Path, ports: Ports) -> DemoNetwork:
 
 
 def preview_space_settings(node: DevNode, port: int, portal_url: str, *, national_login: bool) -> dict[str, str]:
-    """A preview space (gateway/preview_web.py) on its own https listener with a loopback development
-    certificate; logins: the foreign eID through the node's connector, and on the Latvian node the simulated
-    Latvian login; users are sent back only to the demo portal."""
-    cert, key = write_dev_tls(node.base_dir / "preview-tls")
-    return {"oots__preview_base_url": f"https://127.0.0.1:{port}{PREVIEW_PATH}",
-            "preview_space__enabled": "true", "preview_space__port": str(port),
-            "preview_space__tls_cert": str(cert), "preview_space__tls_key": str(key),
-            "preview_space__national_idp": "simulated" if national_login else "",
-            "preview_space__foreign_login": "true",
-            "preview_space__return_origins": json.dumps({"*": [portal_url]})}
+    """A development preview space (gateway/preview_web_dev.py) on its own https listener; logins: the foreign eID
+    through the node's connector, and on the Latvian node the simulated Latvian login; users are sent back only
+    to the demo portal."""
+    settings = dev_settings(node.base_dir / "preview-tls", port, return_origins={"*": [portal_url]})
+    if not national_login:
+        settings["preview_space__national_idp"] = ""
+    return settings
 
 
 def write_run_files(net: DemoNetwork, cs_certificate_pem: bytes, portal_metadata: bytes,
                     portal_anchor_pem: bytes) -> None:
     """What changes on every start: the common-services simulator's anchor, the portal's metadata (its key is
-    made per run) and the LV node's ``[eidas]`` configuration registering that portal."""
+    made per run), the LV node's ``[eidas]`` configuration registering that portal, and the preview spaces'
+    development certificates (valid for days only, so every start makes new ones)."""
+    for node in net.nodes():
+        write_dev_tls(node.base_dir / "preview-tls")
     write_trust_dir(net.base / "cs-trust", cs_certificate_pem)
     net.portal_dir.mkdir(parents=True, exist_ok=True)
     (net.portal_dir / "metadata.xml").write_bytes(portal_metadata)
