@@ -288,8 +288,11 @@ class ProcedurePortal:
         error = view.get("error") or next((x["error"] for x in view["exchanges"] if x.get("error")), None)
         evidence = []
         if view["state"] == "completed":
-            for item in view["evidence"]:
-                evidence.append(await self._evidence_item(api, view["id"], item, lang))
+            try:
+                for item in view["evidence"]:
+                    evidence.append(await self._evidence_item(api, view["id"], item, lang))
+            except ApiUnavailable:
+                return self._error(request, "DEMO_NODE_UNREACHABLE", "node_down", 502)
         self_url = f"/applications/{view['id']}?lang={lang}"
         return self._render(request, "status.html", "status_title", state=view["state"], error=error,
                             procedure=view["procedure"], created_at=view["created_at"][:19].replace("T", " "),
