@@ -7,7 +7,7 @@ nodes' requester API, as a real portal would be.
                request goes through the partner node's requester API).
 ``/applications/{id}``  progress (meta refresh while waiting), the redirect to the PreviewLocation (with the
                portal's return URL) when preview is required, then the evidence rendered, or the error with its
-               code. ``/return`` is where the preview space sends the user back.
+               code. ``/return/{token}`` is where the preview space sends the user back (the token names the request).
 
 Sessions live in this process (a demo); the cookie is HttpOnly and SameSite=Lax, every form carries a CSRF
 token, and only ids appear in URLs, never evidence or personal data.
@@ -65,7 +65,7 @@ class Session:
     relay: str | None = None
     requests: dict[str, str] = field(default_factory=dict)  # request id → which node's API ("lv" | "partner")
     sent_to_preview: set[str] = field(default_factory=set)  # exchanges the user was redirected for
-    last: str | None = None
+    returns: dict[str, str] = field(default_factory=dict)  # return-link token → request id
 
 
 class ProcedurePortal:
@@ -90,7 +90,7 @@ class ProcedurePortal:
         r.add_post("/apply", self.apply)
         r.add_get("/registry", self.registry_page)
         r.add_post("/registry", self.registry_request)
-        r.add_get("/return", self.returned)
+        r.add_get("/return/{back}", self.returned)
         r.add_get("/applications/{request_id}", self.status)
         r.add_get("/applications/{request_id}/evidence/{evidence_id}", self.download)
         return app
@@ -237,8 +237,9 @@ class ProcedurePortal:
 
     async def _create(self, request: web.Request, sid: str, session: Session, api: str, *, procedure: str,
                       country: str, person: Mapping[str, str], preview: bool) -> web.Response:
+        back = secrets.token_urlsafe(12)  # which request the preview space's return link belongs to (any tab)
         body = {"procedure": procedure, "country": country, "person": dict(person), "preview_allowed": preview,
-                "return_url": f"{self.base_url}/return"}
+                "return_url": f"{self.base_url}/return/{back}"}
         try:
             status, answer = await self.apis[api].post("/api/oots/requests", body)
         except ApiUnavailable:
@@ -248,14 +249,15 @@ class ProcedurePortal:
                 else f"HTTP_{status}"
             return self._error(request, code, "state_failed", 502)
         session.requests[answer["id"]] = api
-        session.last = answer["id"]
+        session.returns[back] = answer["id"]
         lang = self._lang(request)
         return self._see_other(f"/applications/{answer['id']}?lang={lang}", sid, lang)
 
     async def returned(self, request: web.Request) -> web.Response:
         sid, session = self._session(request)
         lang = self._lang(request)
-        return self._see_other(f"/applications/{session.last}?lang={lang}" if session.last else f"/?lang={lang}",
+        request_id = session.returns.get(request.match_info["back"])
+        return self._see_other(f"/applications/{request_id}?lang={lang}" if request_id else f"/?lang={lang}",
                                sid, lang)
 
     async def _view(self, request: web.Request) -> tuple[str, Session, dict[str, Any]] | web.Response:
