@@ -64,10 +64,10 @@ async def request_and_wait(browser: Browser, seconds: float = 60.0) -> str:
 
 
 async def preview_and_accept(browser: Browser, *, national_user: str | None = None, country: str = "DE",
-                             foreign_user: str = "erika", shot_name: str | None = None) -> None:
+                             foreign_user: str = "erika", shot_name: str | None = None, accept: bool = True) -> None:
     """In the provider's preview space (the portal redirected the browser there): log in (the simulated Latvian
-    login, else a foreign eID through the provider node's connector), open the evidence, agree, confirm, and
-    follow the way back to the portal."""
+    login, else a foreign eID through the provider node's connector), open the evidence, agree (or decline),
+    confirm, and follow the way back to the portal."""
     if national_user is not None:
         await click(browser, "method-national")
         await click(browser, "login-submit")
@@ -83,6 +83,6 @@ async def preview_and_accept(browser: Browser, *, national_user: str | None = No
     await browser.wait_for("!!document.getElementById('accept')")
     if shot_name:
         await shot(browser, shot_name)
-    await click(browser, "accept")
+    await click(browser, "accept" if accept else "decline")
     await click(browser, "confirm")
     await click(browser, "return")

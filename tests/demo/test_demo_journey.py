@@ -108,6 +108,16 @@ async def test_foreign_registry_asks_latvia_and_the_person_previews_in_latvia(de
     await shot(browser, "9-birth-record")
 
 
+async def test_declined_in_the_preview_space_nothing_arrives(demo: DemoProcess, browser: Browser) -> None:
+    await browser.navigate(demo.portal + "/registry?lang=en")
+    await browser.wait_for("!!document.getElementById('request')")
+    await browser.evaluate("document.getElementById('request').click()")
+    await preview_and_accept(browser, national_user="anna", accept=False)
+    assert await wait_settled(browser) == "completed"
+    assert await browser.evaluate("!!document.getElementById('no-evidence')")
+    assert not await browser.evaluate("!!document.getElementById('evidence-1')")
+
+
 async def test_person_without_diploma_and_error_pages(demo: DemoProcess, browser: Browser) -> None:
     await log_in_with_clicks(browser, demo.portal, user="strauss")  # the partner's register has no diploma of his
     await browser.evaluate("document.getElementById('preview').click()")  # asked for explicitly, no preview
