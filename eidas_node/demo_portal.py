@@ -64,13 +64,18 @@ class DemoPortal:
                      "Pieteikties ar ārvalstu eID / Log in with a foreign eID</button></form>")
 
     async def _login(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.login_form(secrets.token_urlsafe(12)), content_type="text/html")
+
+    def login_form(self, relay_state: str, *, lang: str | None = None, provider_name: str = "Demo portal") -> str:
+        """The auto-posting page carrying a signed AuthnRequest to the node's national IdP (``lang``: the
+        language the node's country selection opens in)."""
         spec = AuthnRequestSpec(self.idp_sso_url, LOA_SUBSTANTIAL, [RequestedAttribute(
             "http://eidas.europa.eu/attributes/naturalperson/PersonIdentifier", True)])
-        built = build_authn_request(ServiceProvider(self.entity_id, self.acs_url, provider_name="Demo portal"),
+        built = build_authn_request(ServiceProvider(self.entity_id, self.acs_url, provider_name=provider_name),
                                     spec, datetime.now(UTC), signer=self.key.signer)
         self._pending.add(built.request_id)
-        relay = secrets.token_urlsafe(12)
-        return web.Response(text=post_binding(built.xml, self.idp_sso_url, relay), content_type="text/html")
+        action = f"{self.idp_sso_url}?lang={lang}" if lang else self.idp_sso_url
+        return post_binding(built.xml, action, relay_state)
 
     async def _acs(self, request: web.Request) -> web.Response:
         form = await request.post()

@@ -164,6 +164,9 @@ class OotsSection(_Section):
     # Provider role: the SQL register database (SQLAlchemy URL, sample Latvian registers), the requesters and
     # intermediary platforms answered, and the preview space's base URL (https) for PreviewLocations.
     registers_url: str = ""
+    # The module describing that register (MAPPINGS and PERSON_QUERY): the Latvian sample registers by default;
+    # the demo's partner member state serves its own (oots.dataservice.demo_partner_registers).
+    registers_module: str = Field(default="oots.dataservice.latvian_registers", pattern=r"^[A-Za-z_][\w.]*$")
     register_timeout_s: float = Field(default=10.0, gt=0)
     requesters: list[str] = []
     intermediaries: list[str] = []

@@ -71,7 +71,8 @@ def _purging(connector: Connector, every_s: float = 300.0):  # type: ignore[no-u
 async def start_development_parts(connector: Connector) -> None:
     eidas = connector.node.settings.eidas
     if eidas.simulator_countries:
-        simulator = Simulator.create(eidas.simulator_countries)
+        # Identifiers issued for this node's country (the demo's partner node is not Latvian).
+        simulator = Simulator.create(eidas.simulator_countries, destination=connector.node.settings.node.country)
         await simulator.start()
         connector.extras.append(simulator)
         ours = connector.keys.published_certificates(KeyPurpose.SAML_SIGNING)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import json
 import logging
 import time
@@ -44,7 +45,6 @@ from gateway.db.oots_requests_schema import oots_inbound
 from gateway.db.schema import as4_inbound
 from gateway.oots_preview_store import SqlPreviewStore
 from gateway.runtime import Node
-from oots.dataservice import latvian_registers
 from oots.dataservice.sql_register import SqlRegisterAdapter
 from oots.edm import parse_message, to_bytes
 from oots.edm.errors import EdmCodecError
@@ -137,7 +137,8 @@ class OotsNode:
         s = self.settings
         engine = create_async_engine(s.registers_url)
         self._registers_engine = engine
-        adapter = SqlRegisterAdapter(engine, latvian_registers.MAPPINGS, person_query=latvian_registers.PERSON_QUERY,
+        registers = importlib.import_module(s.registers_module)
+        adapter = SqlRegisterAdapter(engine, registers.MAPPINGS, person_query=registers.PERSON_QUERY,
                                      timeout_s=s.register_timeout_s)
         if not s.preview_base_url:
             raise OotsError("OOTS_NODE_CONFIG", "oots.preview_base_url is needed with oots.registers_url")
