@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
 
+import preview_space
 from gateway.db.schema import audit_record
 from gateway.preview_web import ARRIVAL_COOKIE, PREFIX, SESSION_COOKIE, Web
 from gateway.preview_web_login import KINDS, LoginRefused, Person
@@ -353,8 +355,18 @@ class Pages:
                       body=body, entries=entries, titles=titles, known_states=STATE_TEXTS)
 
 
+_STYLESHEET = (Path(preview_space.__file__).parent / "static" / "preview.css").read_bytes()
+
+
+async def stylesheet(request: web.Request) -> web.Response:
+    """The pages' stylesheet from the preview space's own origin (its CSP allows 'self', never inline styles)."""
+    return web.Response(body=_STYLESHEET, content_type="text/css", charset="utf-8",
+                        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
 def add_page_routes(app: web.Application, state: Web) -> Pages:
     pages = Pages(state)
+    app.router.add_get(f"{PREFIX}/static/preview.css", stylesheet)
     app.router.add_get(f"{PREFIX}/login", pages.login_page)
     app.router.add_post(f"{PREFIX}/login", pages.login_start)
     app.router.add_post(f"{PREFIX}/acs/{{kind}}", pages.acs)

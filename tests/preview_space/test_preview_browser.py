@@ -60,6 +60,10 @@ class Audit:
                                     f"!!document.getElementById('{ready}')")
         if lang is not None:
             assert await self.browser.evaluate("document.documentElement.lang") == lang, state
+        # axe judges contrast and focus on the styled page: the stylesheet must have been allowed and applied
+        # (the page's CSP refuses inline styles, so a style block in a template would silently do nothing).
+        if await self.browser.evaluate("location.pathname.startsWith('/preview-space')"):
+            assert await self.browser.evaluate("getComputedStyle(document.body).maxWidth") != "none", state
         self.found[state] = await violations(self.browser, self.source)
         await self.browser.evaluate("window.__audited = true")
 
