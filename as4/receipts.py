@@ -68,21 +68,36 @@ def receipt_references(receipt_element: etree._Element) -> list[etree._Element]:
     return references
 
 
-def _digest_value(reference: etree._Element) -> bytes | None:
-    text = reference.findtext(q(ns.DS, "DigestValue"))
+def _decoded_digest(text: str | None) -> bytes | None:
     try:
         return base64.b64decode("".join((text or "").split()), validate=True)
     except ValueError:
         return None
 
 
+_TRANSFORMS, _TRANSFORM = q(ns.DS, "Transforms"), q(ns.DS, "Transform")
+_DIGEST_METHOD, _DIGEST_VALUE = q(ns.DS, "DigestMethod"), q(ns.DS, "DigestValue")
+
+
 def _key(reference: etree._Element) -> tuple[object, ...]:
-    """What phase4 compares: URI, transform algorithms, digest method, digest value (decoded)."""
-    path = f"{q(ns.DS, 'Transforms')}/{q(ns.DS, 'Transform')}"
-    transforms = tuple(t.get("Algorithm", "") for t in reference.iterfind(path))
-    method = reference.find(q(ns.DS, "DigestMethod"))
-    return (reference.get("URI"), transforms, method.get("Algorithm") if method is not None else None,
-            _digest_value(reference))
+    """What phase4 compares: URI, transform algorithms, digest method, digest value (decoded).
+
+    One pass over the children, giving what ``iterfind("ds:Transforms/ds:Transform")``, ``find("ds:DigestMethod")``
+    and ``findtext("ds:DigestValue")`` give (the first DigestMethod and DigestValue count), at a third of the
+    cost: six references per receipt check."""
+    transforms: list[str] = []
+    method: etree._Element | None = None
+    value: etree._Element | None = None
+    for child in reference.iterchildren(_TRANSFORMS, _DIGEST_METHOD, _DIGEST_VALUE):
+        tag = child.tag
+        if tag == _TRANSFORMS:
+            transforms.extend(t.get("Algorithm", "") for t in child.iterchildren(_TRANSFORM))
+        elif tag == _DIGEST_METHOD:
+            method = method if method is not None else child
+        elif value is None:
+            value = child
+    return (reference.get("URI"), tuple(transforms), method.get("Algorithm") if method is not None else None,
+            _decoded_digest(value.text if value is not None else None))
 
 
 def check_receipt(receipt_element: etree._Element, what_we_signed: Sequence[etree._Element], *,

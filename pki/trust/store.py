@@ -90,12 +90,14 @@ def load_certificate_dir(directory: Path) -> list[x509.Certificate]:
 
 
 def time_problem(cert: x509.Certificate, at: datetime) -> CertificateRejected | None:
-    subject = _subject(cert)
+    # The subject is only printed for a problem: formatting it costs more than the check (every AS4 message).
     if at < cert.not_valid_before_utc:
+        subject = _subject(cert)
         return CertificateRejected(
             PKI_CERT_NOT_YET_VALID, f"{subject} is not valid before {cert.not_valid_before_utc.isoformat()}",
             subject=subject)
     if at > cert.not_valid_after_utc:
+        subject = _subject(cert)
         return CertificateRejected(
             PKI_CERT_EXPIRED, f"{subject} expired at {cert.not_valid_after_utc.isoformat()}", subject=subject)
     return None

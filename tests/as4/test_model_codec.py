@@ -15,6 +15,7 @@ from as4.codec import (
     build_envelope,
     default_specs_dir,
     envelope_bytes,
+    format_timestamp,
     load_envelope,
     parse_envelope,
     parse_timestamp,
@@ -252,6 +253,23 @@ def test_schema_validation_reports_errors(specs_dir: Path) -> None:
 ])
 def test_parse_timestamp(text: str, expected: datetime) -> None:
     assert parse_timestamp(text) == expected
+
+
+def test_format_timestamp_writes_what_strftime_wrote() -> None:
+    # The formatter replaced ``strftime("%Y-%m-%dT%H:%M:%S.") + millis + "Z"``: same text for any instant.
+    def reference(value: datetime) -> str:
+        value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+    moments = [datetime(1, 1, 1, tzinfo=UTC), datetime(999, 12, 31, 23, 59, 59, 999999, UTC),
+               datetime(2026, 11, 23, 21, 5, 9, 7000, UTC), datetime(9999, 12, 31, 23, 59, 59, 999999, UTC),
+               datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=3))),
+               datetime(2024, 2, 29, 23, 59, 59, 999, timezone(timedelta(hours=-11, minutes=-30)))]
+    step = timedelta(days=37, hours=5, minutes=7, seconds=11, microseconds=123457)
+    moments += [datetime(1970, 1, 1, tzinfo=UTC) + step * i for i in range(500)]
+    for moment in moments:
+        assert format_timestamp(moment) == reference(moment)
+    assert format_timestamp(datetime(2017, 6, 13, 11, 39, 52, 967000, UTC)) == "2017-06-13T11:39:52.967Z"
 
 
 @pytest.mark.parametrize("text", ["2017-06-13", "2017-13-01T00:00:00Z", "2017-06-13T25:00:00Z", "yesterday",

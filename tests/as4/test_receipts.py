@@ -165,3 +165,94 @@ def test_build_needs_references() -> None:
         assert len(build_receipt_nri(result.verified)[0]) == 2
     with pytest.raises(ValueError):
         check_receipt(etree.Element(q(EB, "Receipt")), [])
+
+
+def _reference_key(reference: etree._Element) -> tuple[object, ...]:
+    """The ElementPath version of as4.receipts._key that the one-pass version replaced."""
+    transforms = tuple(t.get("Algorithm", "") for t in reference.iterfind(f"{{{DS}}}Transforms/{{{DS}}}Transform"))
+    method = reference.find(f"{{{DS}}}DigestMethod")
+    text = reference.findtext(f"{{{DS}}}DigestValue")
+    try:
+        value: bytes | None = base64.b64decode("".join((text or "").split()), validate=True)
+    except ValueError:
+        value = None
+    return (reference.get("URI"), transforms, method.get("Algorithm") if method is not None else None, value)
+
+
+def _variants(reference: etree._Element) -> list[etree._Element]:
+    """The reference as sent, and odd shapes a partner might echo: every child missing, doubled, reordered,
+    emptied, or with foreign elements between."""
+    def edited(change) -> etree._Element:  # type: ignore[no-untyped-def]
+        copied = copy.deepcopy(reference)
+        change(copied)
+        return copied
+
+    def child(element: etree._Element, local: str) -> etree._Element:
+        return element.find(f"{{{DS}}}{local}")
+
+    def doubled(local: str, text: str | None = None, algorithm: str | None = None):  # type: ignore[no-untyped-def]
+        def change(element: etree._Element) -> None:
+            extra = copy.deepcopy(child(element, local))
+            if text is not None:
+                extra.text = text
+            if algorithm is not None:
+                extra.set("Algorithm", algorithm)
+            element.append(extra)
+        return change
+
+    def removed(local: str):  # type: ignore[no-untyped-def]
+        return lambda element: element.remove(child(element, local))
+
+    def emptied(element: etree._Element) -> None:
+        child(element, "DigestValue").text = None
+
+    def spaced(element: etree._Element) -> None:
+        value = child(element, "DigestValue")
+        value.text = "\n  " + value.text[:8] + " " + value.text[8:] + "\n"
+
+    def garbage(element: etree._Element) -> None:
+        child(element, "DigestValue").text = "not base64!"
+
+    def reversed_children(element: etree._Element) -> None:
+        children = list(element)
+        for node in children:
+            element.remove(node)
+        for node in reversed(children):
+            element.append(node)
+
+    def foreign(element: etree._Element) -> None:
+        element.insert(0, etree.Element("{urn:other}Thing"))
+        element.insert(2, etree.Element(f"{{{DS}}}Unexpected"))
+        transforms = child(element, "Transforms")
+        if transforms is not None:
+            transforms.insert(0, etree.Element("{urn:other}Thing"))
+
+    def transform_without_algorithm(element: etree._Element) -> None:
+        transforms = child(element, "Transforms")
+        if transforms is not None:
+            etree.SubElement(transforms, f"{{{DS}}}Transform")
+
+    changes = [lambda element: None, removed("Transforms"), removed("DigestMethod"), removed("DigestValue"),
+               doubled("Transforms"), doubled("DigestMethod", algorithm="urn:other-digest"),
+               doubled("DigestValue", text="AAAA"), emptied, spaced, garbage, reversed_children, foreign,
+               transform_without_algorithm]
+    variants = []
+    for change in changes:
+        try:
+            variants.append(edited(change))
+        except (TypeError, AttributeError):  # the change needs a child this reference lacks
+            continue
+    return variants
+
+
+@pytest.mark.parametrize("prof", ALL_PROFILES, ids=[p.name for p in ALL_PROFILES])
+def test_one_pass_reference_key_gives_what_elementpath_gave(prof: As4Profile) -> None:
+    from as4.receipts import _key
+
+    ours, _ = exchange(prof, count=2)
+    checked = 0
+    for reference in ours:
+        for variant in _variants(reference):
+            assert _key(variant) == _reference_key(variant)
+            checked += 1
+    assert checked >= 4 * 10  # eb:Messaging, Body and two parts, each in (nearly) every shape
