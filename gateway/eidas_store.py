@@ -81,10 +81,12 @@ class DbReplayCache:
         self.engine = engine
 
     async def add_once(self, key: str, expires_at: datetime, now: datetime) -> bool:
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(eidas_replay).where(eidas_replay.c.expires_at <= _ts(now)))
+        """One transaction per response: an expired row of this same key is cleared first (so an entry past its
+        window never blocks), the table-wide purge is the periodic ``purge_expired`` of every node process."""
         try:
             async with self.engine.begin() as conn:
+                await conn.execute(delete(eidas_replay).where(eidas_replay.c.key == key,
+                                                              eidas_replay.c.expires_at <= _ts(now)))
                 await conn.execute(insert(eidas_replay).values(key=key, expires_at=_ts(expires_at)))
         except IntegrityError:  # the primary key says someone (any process) recorded it first
             return False
