@@ -205,15 +205,29 @@ class OotsNode:
                 .where(as4_inbound.c.client_id == client, as4_inbound.c.status == "received",
                        (oots_inbound.c.taken_at.is_(None)) | (oots_inbound.c.taken_at < cutoff))
                 .order_by(as4_inbound.c.received_at).limit(200))).all()
+        rows = [row for row in rows if row.message_id not in self._held]
+        fresh = [row.message_id for row in rows if row.taken_at is None]
+        # New messages are taken together (one write transaction, not one per message); if another process took
+        # one of them meanwhile, each is tried on its own.
+        mine = set(fresh) if fresh and await self._take_all(fresh) else set()
         taken = 0
         for row in rows:
-            if row.message_id in self._held or not await self._take(row.message_id, row.taken_at):
+            if row.message_id not in mine and not await self._take(row.message_id, row.taken_at):
                 continue
             taken += 1
             task = asyncio.create_task(self._handle(row.message_id), name=f"oots-{row.message_id}")
             self._held[row.message_id] = task
             task.add_done_callback(lambda _t, m=row.message_id: self._held.pop(m, None))
         return taken
+
+    async def _take_all(self, message_ids: list[str]) -> bool:
+        now = self.clock().isoformat()
+        try:
+            async with self.node.engine.begin() as conn:
+                await conn.execute(insert(oots_inbound), [{"message_id": m, "taken_at": now} for m in message_ids])
+        except IntegrityError:
+            return False
+        return True
 
     async def _take(self, message_id: str, expired: str | None) -> bool:
         now = self.clock().isoformat()
