@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from as4.model import UserMessage
 from as4.parts import Part
 from gateway import correlation
+from gateway.db.engine import writer_connection
 from gateway.db.oots_requests_schema import oots_evidence, oots_exchange, oots_request
 from gateway.db.schema import as4_outbound
 from gateway.oots_services import common_services_client
@@ -393,8 +394,14 @@ class Requester:
     # --- states, timeouts, AS4 failures, notifications ----------------------------------------------------
 
     async def _refresh(self, request_id: str) -> None:
-        async with self.node.engine.begin() as conn:
-            changed = await self._settle(conn, request_id)
+        # A writer from the start: on SQLite a transaction that reads first cannot become a writer once another
+        # process committed meanwhile (SQLITE_BUSY_SNAPSHOT, no waiting).
+        conn = await writer_connection(self.node.engine)
+        try:
+            async with conn.begin():
+                changed = await self._settle(conn, request_id)
+        finally:
+            await conn.close()
         if changed:
             await self._notify(request_id)
 
