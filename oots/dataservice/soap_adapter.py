@@ -97,7 +97,7 @@ def _load(wsdl: str, endpoint: str | None, operation: str, timeout_s: float, ver
     """Blocking (runs in a worker thread): fetch and compile the WSDL."""
     session = requests.Session()
     session.verify = verify
-    transport = zeep.Transport(session=session, timeout=timeout_s, operation_timeout=timeout_s)
+    transport = zeep.Transport(session=session, timeout=timeout_s)  # only loads the WSDL: HTTP calls are ours
     client = zeep.Client(wsdl, transport=transport, settings=_hardened_settings())
     for service in client.wsdl.services.values():
         for port in service.ports.values():
@@ -108,6 +108,8 @@ def _load(wsdl: str, endpoint: str | None, operation: str, timeout_s: float, ver
 
 
 class SoapRegisterAdapter(RemoteRegister):
+    # zeep reports an answer that does not fit the WSDL's schema (missing or mistyped elements, bad dates) with
+    # plain ValueError / TypeError / AttributeError / KeyError from its deserialisers: register failures too.
     failures = (aiohttp.ClientError, XmlRefused, requests.RequestException, zeep.exceptions.Error,
                 etree.XMLSyntaxError, ValueError, TypeError, AttributeError, KeyError)
 
