@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SOURCES := gateway pki as4 smp_client eidas_node oots preview_space conformance tests bench
 PIP_INSTALL := $(BIN)/pip install --quiet --only-binary lxml,xmlsec
 
-.PHONY: run test bench install install-dev lint clean
+.PHONY: run serve screenshots test bench install install-dev lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Starts the node on the embedded default (SQLite and keys under ./data, created on first start).
+# The whole cross-border journey on one machine: the Latvian node, a partner member-state node, the simulators
+# and a demo portal (SQLite and keys under ./data/demo, created on first start). `make serve`: one node only.
 run: install
+	$(BIN)/gateway-node demo
+
+serve: install
 	$(BIN)/gateway-node --config config/dev.toml serve
+
+# The README's demo screenshots, from the journey tests in headless Chromium (docs/screenshots/*.png).
+screenshots: install-dev
+	DEMO_SCREENSHOTS=1 $(BIN)/python -m pytest tests/demo/test_demo_journey.py -q
 
 # The whole suite. PostgreSQL tests use 127.0.0.1:5432 (GATEWAY_TEST_PG_URL to change); under CI=true
 # they must run, locally they are skipped with a message when the server is unreachable.

@@ -34,7 +34,7 @@ CHECKS: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Check:
     name: str
     ok: bool | None  # None: not run, an earlier check failed

@@ -15,14 +15,9 @@ from cryptography import x509
 
 from eidas_node.metadata import build_sp_metadata
 from eidas_node.request import AuthnRequestSpec, RequestedAttribute, ServiceProvider, build_authn_request, post_binding
-from eidas_node.saml import LOA_SUBSTANTIAL, SAML, SAMLP, STATUS_SUCCESS, q
+from eidas_node.saml import LOA_SUBSTANTIAL
 from eidas_node.simulator.keys import KeyPair, make_key
-from pki.xml import algorithms as A
-from pki.xml import ns as dsns
-from pki.xml.encryption import XENC, cek_from_encrypted_key, decrypt_element
-from pki.xml.keyinfo import use_certificate
-from pki.xml.parser import parse_xml
-from pki.xml.verification import verify
+from eidas_node.sp_response import IdpResponseRefused, read_idp_response
 
 
 class PortalError(Exception):
@@ -69,13 +64,18 @@ class DemoPortal:
                      "Pieteikties ar ārvalstu eID / Log in with a foreign eID</button></form>")
 
     async def _login(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.login_form(secrets.token_urlsafe(12)), content_type="text/html")
+
+    def login_form(self, relay_state: str, *, lang: str | None = None, provider_name: str = "Demo portal") -> str:
+        """The auto-posting page carrying a signed AuthnRequest to the node's national IdP (``lang``: the
+        language the node's country selection opens in)."""
         spec = AuthnRequestSpec(self.idp_sso_url, LOA_SUBSTANTIAL, [RequestedAttribute(
             "http://eidas.europa.eu/attributes/naturalperson/PersonIdentifier", True)])
-        built = build_authn_request(ServiceProvider(self.entity_id, self.acs_url, provider_name="Demo portal"),
+        built = build_authn_request(ServiceProvider(self.entity_id, self.acs_url, provider_name=provider_name),
                                     spec, datetime.now(UTC), signer=self.key.signer)
         self._pending.add(built.request_id)
-        relay = secrets.token_urlsafe(12)
-        return web.Response(text=post_binding(built.xml, self.idp_sso_url, relay), content_type="text/html")
+        action = f"{self.idp_sso_url}?lang={lang}" if lang else self.idp_sso_url
+        return post_binding(built.xml, action, relay_state)
 
     async def _acs(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -91,41 +91,14 @@ class DemoPortal:
                      f'</strong></p><p id="loa">{html.escape(who["loa"])}</p><dl>{rows}</dl>')
 
     def read_response(self, data: bytes) -> dict:  # type: ignore[type-arg]
-        root = parse_xml(data).getroot()
-        signature = root.find(q(dsns.DS, "Signature"))
-        if signature is None:
-            raise PortalError("PORTAL_UNSIGNED", "the response is not signed")
-        verified = verify(signature, use_certificate(self.idp_certificate), A.EIDAS_1_3)
-        if verified.elements != (root,) or root.get("Destination") != self.acs_url:
-            raise PortalError("PORTAL_RESPONSE_INVALID", "signature scope or destination wrong")
-        if root.get("InResponseTo") not in self._pending:
-            raise PortalError("PORTAL_UNSOLICITED", "the response answers no request of ours")
-        self._pending.discard(root.get("InResponseTo", ""))
-        status = root.find(f"{q(SAMLP, 'Status')}/{q(SAMLP, 'StatusCode')}")
-        if status is None or status.get("Value") != STATUS_SUCCESS:
-            inner = status.find(q(SAMLP, "StatusCode")) if status is not None else None
-            message = root.findtext(f"{q(SAMLP, 'Status')}/{q(SAMLP, 'StatusMessage')}") or ""
-            raise PortalError((inner if inner is not None else status).get("Value", "?").rsplit(":", 1)[-1]
-                              if status is not None else "NoStatus", message)
-        encrypted = root.find(q(SAML, "EncryptedAssertion"))
-        if encrypted is not None:
-            data_el = encrypted.find(q(XENC, "EncryptedData"))
-            key_el = data_el.find(f"{q(dsns.DS, 'KeyInfo')}/{q(XENC, 'EncryptedKey')}")
-            algorithm = data_el.find(q(XENC, "EncryptionMethod")).get("Algorithm")
-            cek = cek_from_encrypted_key(key_el, lambda info: self.key.decrypter, A.EIDAS_1_3,
-                                         A.GCM_KEY_BYTES[algorithm])
-            assertion = decrypt_element(data_el, cek, A.EIDAS_1_3)[0]
-        else:
-            assertion = root.find(q(SAML, "Assertion"))
-        checked = verify(assertion.find(q(dsns.DS, "Signature")), use_certificate(self.idp_certificate), A.EIDAS_1_3)
-        if checked.elements != (assertion,):
-            raise PortalError("PORTAL_ASSERTION_INVALID", "the assertion signature covers something else")
-        if assertion.findtext(f".//{q(SAML, 'Audience')}") != self.entity_id:
-            raise PortalError("PORTAL_AUDIENCE", "not for us")
-        attributes = {a.get("Name", ""): [v.text or "" for v in a.findall(q(SAML, "AttributeValue"))]
-                      for a in assertion.iter(q(SAML, "Attribute"))}
-        return {"name_id": assertion.findtext(f"{q(SAML, 'Subject')}/{q(SAML, 'NameID')}"),
-                "loa": assertion.findtext(f".//{q(SAML, 'AuthnContextClassRef')}"), "attributes": attributes}
+        try:
+            who = read_idp_response(data, idp_certificates=[self.idp_certificate], acs_url=self.acs_url,
+                                    entity_id=self.entity_id, decrypter=self.key.decrypter,
+                                    solicited=lambda request_id: request_id in self._pending)
+        except IdpResponseRefused as exc:
+            raise PortalError(exc.code, str(exc)) from None
+        self._pending.discard(who["in_response_to"])
+        return who
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:

@@ -40,9 +40,24 @@ from pki.xml.algorithms import EIDAS_1_3, AlgorithmPolicy
 from pki.xml.encryption import XENC, FindDecrypter, cek_from_encrypted_key, data_algorithm, decrypt_element
 from pki.xml.keyinfo import KeyInfoData, KeyResolutionError, ResolvedKey, names_certificate
 from pki.xml.parser import XmlRefused, parse_xml
+from pki.xml.tree import children, first_at, first_child
 from pki.xml.verification import VerifiedSignature, verify
 
 _ERRORS = (EidasError, KeyResolutionError, A.AlgorithmRefused, ValueError)
+
+# Clark names, built once: the checks run per response and look up some fifty elements.
+_ISSUER, _ASSERTION, _ENCRYPTED_ASSERTION = q(SAML, "Issuer"), q(SAML, "Assertion"), q(SAML, "EncryptedAssertion")
+_SUBJECT, _NAME_ID, _CONDITIONS = q(SAML, "Subject"), q(SAML, "NameID"), q(SAML, "Conditions")
+_SUBJECT_CONFIRMATION, _CONFIRMATION_DATA = q(SAML, "SubjectConfirmation"), q(SAML, "SubjectConfirmationData")
+_AUDIENCE_RESTRICTION, _AUDIENCE = q(SAML, "AudienceRestriction"), q(SAML, "Audience")
+_AUTHN_STATEMENT, _AUTHN_CONTEXT = q(SAML, "AuthnStatement"), q(SAML, "AuthnContext")
+_CLASS_REF = q(SAML, "AuthnContextClassRef")
+_ATTRIBUTE_STATEMENT, _ATTRIBUTE, _ATTRIBUTE_VALUE = (
+    q(SAML, "AttributeStatement"), q(SAML, "Attribute"), q(SAML, "AttributeValue"))
+_RESPONSE, _STATUS, _STATUS_CODE, _STATUS_MESSAGE = (
+    q(SAMLP, "Response"), q(SAMLP, "Status"), q(SAMLP, "StatusCode"), q(SAMLP, "StatusMessage"))
+_SIGNATURE, _KEY_INFO = q(dsns.DS, "Signature"), q(dsns.DS, "KeyInfo")
+_ENCRYPTED_DATA, _ENCRYPTED_KEY = q(XENC, "EncryptedData"), q(XENC, "EncryptedKey")
 
 
 @dataclass(frozen=True)
@@ -79,18 +94,19 @@ def _metadata_resolver(certificates: Sequence[x509.Certificate]) -> Callable[[Ke
 
 def _verify_enveloped(element: etree._Element, what: str, metadata: IdpMetadata,
                       policy: AlgorithmPolicy) -> VerifiedSignature:
-    signatures = element.findall(q(dsns.DS, "Signature"))
+    signatures = children(element, _SIGNATURE)
     if not signatures:
         raise CheckFailed(f"EIDAS_{what.upper()}_UNSIGNED", f"the {what} carries no signature")
     if len(signatures) > 1:
         raise CheckFailed(f"EIDAS_{what.upper()}_SIGNATURE", f"the {what} carries {len(signatures)} signatures")
     certificates = metadata.signing_certificates
-    key_info = signatures[0].find(q(dsns.DS, "KeyInfo"))
+    key_info = first_child(signatures[0], _KEY_INFO)
     # Without KeyInfo each metadata certificate is tried in turn; with one, only the certificate it names.
     candidates = [certificates[i:] for i in range(len(certificates))] if key_info is None else [certificates]
     for index, listed in enumerate(candidates):
         try:
-            verified = verify(signatures[0], _metadata_resolver(listed), policy)
+            # in_place: the enveloped transform without copying the whole Response; we never re-serialise it.
+            verified = verify(signatures[0], _metadata_resolver(listed), policy, in_place=True)
             break
         except _ERRORS as exc:
             if index + 1 == len(candidates) or _code(exc) != "XMLDSIG_SIGNATURE_INVALID":
@@ -102,27 +118,33 @@ def _verify_enveloped(element: etree._Element, what: str, metadata: IdpMetadata,
 
 
 def _text(element: etree._Element | None) -> str:
-    return "" if element is None else "".join(element.itertext()).strip()
+    """All the text of an element, children included (comments were dropped by the parser, text around them
+    joined). A leaf's text is read directly: the same string, without the itertext walk."""
+    if element is None:
+        return ""
+    if len(element) == 0:
+        return (element.text or "").strip()
+    return "".join(element.itertext()).strip()
 
 
 def _status(root: etree._Element, report: ResponseReport) -> None:
-    status = root.find(q(SAMLP, "Status"))
-    top = status.find(q(SAMLP, "StatusCode")) if status is not None else None
+    status = first_child(root, _STATUS)
+    top = first_child(status, _STATUS_CODE)
     code = top.get("Value", "") if top is not None else ""
     if code == STATUS_SUCCESS:
         return
-    second = top.find(q(SAMLP, "StatusCode")) if top is not None else None
+    second = first_child(top, _STATUS_CODE)
     report.status = code + (f" / {second.get('Value', '')}" if second is not None else "")
-    report.status_message = _text(status.find(q(SAMLP, "StatusMessage"))) if status is not None else None
+    report.status_message = _text(first_child(status, _STATUS_MESSAGE)) if status is not None else None
     raise CheckFailed("EIDAS_STATUS_NOT_SUCCESS", f"{report.status}: {report.status_message or ''}")
 
 
 def _decrypt(encrypted: etree._Element, find_decrypter: FindDecrypter, policy: AlgorithmPolicy) -> etree._Element:
-    data = encrypted.findall(q(XENC, "EncryptedData"))
+    data = children(encrypted, _ENCRYPTED_DATA)
     if len(data) != 1:
         raise CheckFailed("EIDAS_DECRYPTION", "EncryptedAssertion must hold exactly one EncryptedData")
-    inline = data[0].findall(f"{q(dsns.DS, 'KeyInfo')}/{q(XENC, 'EncryptedKey')}")
-    siblings = encrypted.findall(q(XENC, "EncryptedKey"))
+    inline = [key for info in children(data[0], _KEY_INFO) for key in info.iterchildren(_ENCRYPTED_KEY)]
+    siblings = children(encrypted, _ENCRYPTED_KEY)
     keys = inline + siblings
     if len(keys) != 1:  # one key for us; anything else is ambiguous about what was decrypted with what
         raise CheckFailed("EIDAS_DECRYPTION", f"expected one EncryptedKey, found {len(keys)}")
@@ -132,8 +154,8 @@ def _decrypt(encrypted: etree._Element, find_decrypter: FindDecrypter, policy: A
         elements = decrypt_element(data[0], cek, policy)
     except (A.AlgorithmRefused, ValueError) as exc:
         raise CheckFailed("EIDAS_DECRYPTION", f"{_code(exc)}: {exc}") from None
-    if (len(elements) != 1 or elements[0].tag != q(SAML, "Assertion")
-            or sum(1 for _ in elements[0].iter(q(SAML, "Assertion"))) != 1):
+    if (len(elements) != 1 or elements[0].tag != _ASSERTION
+            or sum(1 for _ in elements[0].iter(_ASSERTION)) != 1):
         raise CheckFailed("EIDAS_DECRYPTION", "the EncryptedAssertion does not hold exactly one saml:Assertion")
     for sibling in siblings:
         encrypted.remove(sibling)
@@ -142,13 +164,13 @@ def _decrypt(encrypted: etree._Element, find_decrypter: FindDecrypter, policy: A
 
 def _attributes(assertion: etree._Element) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
-    statements = assertion.findall(q(SAML, "AttributeStatement"))
+    statements = children(assertion, _ATTRIBUTE_STATEMENT)
     for statement in statements:
-        for attribute in statement.findall(q(SAML, "Attribute")):
+        for attribute in statement.iterchildren(_ATTRIBUTE):
             name = attribute.get("Name", "")
             if name in found:
                 raise CheckFailed("EIDAS_ATTRIBUTE_DUPLICATE", f"attribute {name} appears twice")
-            found[name] = tuple(_text(value) for value in attribute.findall(q(SAML, "AttributeValue")))
+            found[name] = tuple(_text(value) for value in attribute.iterchildren(_ATTRIBUTE_VALUE))
     return found
 
 
@@ -234,14 +256,14 @@ class ResponseChecker:
                     raise CheckFailed(exc.code, exc.message) from None
             else:
                 state["root"] = data
-            if state["root"].tag != q(SAMLP, "Response"):
+            if state["root"].tag != _RESPONSE:
                 raise CheckFailed("EIDAS_NOT_A_RESPONSE", f"expected samlp:Response, got {state['root'].tag}")
 
         yield "xml.parse", parse
         yield "schema.response", lambda: self._schema(state["root"])
 
         def issuer() -> None:
-            value = _text(state["root"].find(q(SAML, "Issuer")))
+            value = _text(first_child(state["root"], _ISSUER))
             if value != metadata.entity_id:
                 raise CheckFailed("EIDAS_ISSUER_MISMATCH", f"Issuer {value!r} is not {metadata.entity_id!r}")
 
@@ -271,11 +293,11 @@ class ResponseChecker:
 
         def encrypted_only() -> None:
             root = state["root"]
-            plain = list(root.iter(q(SAML, "Assertion")))
+            plain = list(root.iter(_ASSERTION))
             if plain:
                 raise CheckFailed("EIDAS_ASSERTION_UNENCRYPTED", f"{len(plain)} unencrypted assertion(s) present")
-            encrypted = root.findall(q(SAML, "EncryptedAssertion"))
-            if len(encrypted) != 1 or len(list(root.iter(q(SAML, "EncryptedAssertion")))) != 1:
+            encrypted = children(root, _ENCRYPTED_ASSERTION)
+            if len(encrypted) != 1 or sum(1 for _ in root.iter(_ENCRYPTED_ASSERTION)) != 1:
                 raise CheckFailed("EIDAS_ASSERTION_COUNT", f"{len(encrypted)} EncryptedAssertion, exactly one needed")
             state["encrypted"] = encrypted[0]
 
@@ -290,7 +312,7 @@ class ResponseChecker:
                                                                expect.policy)
 
         def assertion_issuer() -> None:
-            value = _text(state["assertion"].find(q(SAML, "Issuer")))
+            value = _text(first_child(state["assertion"], _ISSUER))
             if value != metadata.entity_id:
                 raise CheckFailed("EIDAS_ISSUER_MISMATCH", f"assertion Issuer {value!r}")
             report.assertion_id = state["assertion"].get("ID")
@@ -299,7 +321,7 @@ class ResponseChecker:
         yield "assertion.subject_confirmation", lambda: self._subject(state, pending, now, report)
 
         def conditions() -> None:
-            found = state["assertion"].find(q(SAML, "Conditions"))
+            found = first_child(state["assertion"], _CONDITIONS)
             if found is None:
                 raise CheckFailed("EIDAS_CONDITIONS", "the assertion has no Conditions")
             not_before = parse_saml_time(found.get("NotBefore"), "Conditions/@NotBefore")
@@ -314,20 +336,20 @@ class ResponseChecker:
         yield "assertion.conditions", conditions
 
         def audience() -> None:
-            restrictions = state["conditions"].findall(q(SAML, "AudienceRestriction"))
+            restrictions = children(state["conditions"], _AUDIENCE_RESTRICTION)
             if not restrictions:
                 raise CheckFailed("EIDAS_AUDIENCE_MISMATCH", "no AudienceRestriction")
             for restriction in restrictions:  # every restriction must admit us (core §2.5.1.4)
-                if expect.entity_id not in (_text(a) for a in restriction.findall(q(SAML, "Audience"))):
+                if expect.entity_id not in (_text(a) for a in restriction.iterchildren(_AUDIENCE)):
                     raise CheckFailed("EIDAS_AUDIENCE_MISMATCH", f"we ({expect.entity_id}) are not the Audience")
 
         yield "assertion.audience", audience
 
         def loa() -> None:
-            statements = state["assertion"].findall(q(SAML, "AuthnStatement"))
+            statements = children(state["assertion"], _AUTHN_STATEMENT)
             if len(statements) != 1:
                 raise CheckFailed("EIDAS_LOA_TOO_LOW", f"{len(statements)} AuthnStatement, exactly one needed")
-            value = _text(statements[0].find(f"{q(SAML, 'AuthnContext')}/{q(SAML, 'AuthnContextClassRef')}"))
+            value = _text(first_at(statements[0], _AUTHN_CONTEXT, _CLASS_REF))
             if value not in LOA_RANK:
                 raise CheckFailed("EIDAS_LOA_UNKNOWN", f"AuthnContextClassRef {value!r} is not an eIDAS LoA")
             assert pending is not None
@@ -382,14 +404,14 @@ class ResponseChecker:
 
     def _subject(self, state: dict, pending: PendingRequest | None, now: datetime,  # type: ignore[type-arg]
                  report: ResponseReport) -> None:
-        subject = state["assertion"].find(q(SAML, "Subject"))
-        name_id = subject.find(q(SAML, "NameID")) if subject is not None else None
+        subject = first_child(state["assertion"], _SUBJECT)
+        name_id = first_child(subject, _NAME_ID)
         if name_id is None or not _text(name_id):
             raise CheckFailed("EIDAS_SUBJECT_CONFIRMATION", "the assertion has no NameID")
-        confirmations = [c for c in subject.findall(q(SAML, "SubjectConfirmation")) if c.get("Method") == BEARER]
+        confirmations = [c for c in subject.iterchildren(_SUBJECT_CONFIRMATION) if c.get("Method") == BEARER]
         if len(confirmations) != 1:
             raise CheckFailed("EIDAS_SUBJECT_CONFIRMATION", "exactly one bearer SubjectConfirmation is required")
-        data = confirmations[0].find(q(SAML, "SubjectConfirmationData"))
+        data = first_child(confirmations[0], _CONFIRMATION_DATA)
         if data is None:
             raise CheckFailed("EIDAS_SUBJECT_CONFIRMATION", "bearer confirmation without SubjectConfirmationData")
         if data.get("Recipient") != self.expect.acs_url:

@@ -14,6 +14,9 @@ from eidas_node.response import ResponseChecker
 from eidas_node.saml import SAML, EidasError, q
 from eidas_node.stores import PendingRequest, PendingRequests, ReplayCache
 from pki.xml.parser import XmlRefused, parse_xml
+from pki.xml.tree import first_child
+
+_ISSUER = q(SAML, "Issuer")
 
 
 def lookup_keys(data: bytes) -> tuple[str | None, str | None]:
@@ -32,7 +35,7 @@ def _parse(data: bytes) -> etree._Element | None:
 def _lookup(root: etree._Element | None) -> tuple[str | None, str | None]:
     if root is None:
         return None, None
-    issuer = root.find(q(SAML, "Issuer"))
+    issuer = first_child(root, _ISSUER)
     return (issuer.text or "").strip() if issuer is not None else None, root.get("InResponseTo")
 
 

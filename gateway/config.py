@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gateway.eidas_config import EidasSection
 from gateway.oots_config import OotsDataService, check_unique
+from gateway.preview_web_config import PreviewSpaceSection
 from gateway.smp_config import SmpSection
 
 ENV_PREFIX = "GATEWAY_"
@@ -164,6 +165,9 @@ class OotsSection(_Section):
     # Provider role: the SQL register database (SQLAlchemy URL, sample Latvian registers), the requesters and
     # intermediary platforms answered, and the preview space's base URL (https) for PreviewLocations.
     registers_url: str = ""
+    # The module describing that register (MAPPINGS and PERSON_QUERY): the Latvian sample registers by default;
+    # the demo's partner member state serves its own (oots.dataservice.demo_partner_registers).
+    registers_module: str = Field(default="oots.dataservice.latvian_registers", pattern=r"^[A-Za-z_][\w.]*$")
     register_timeout_s: float = Field(default=10.0, gt=0)
     requesters: list[str] = []
     intermediaries: list[str] = []
@@ -222,6 +226,7 @@ class Settings(_Section):
     smp: SmpSection = SmpSection()
     logging: LoggingSection = LoggingSection()
     eidas: EidasSection = EidasSection()
+    preview_space: PreviewSpaceSection = PreviewSpaceSection()
 
     @property
     def database_url(self) -> str:

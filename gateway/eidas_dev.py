@@ -4,8 +4,6 @@ on its own loopback port, trusted by pinning their certificates (never in produc
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -20,6 +18,7 @@ from gateway.eidas_connector import Connector, CountryTrust
 from gateway.eidas_store import purge_expired
 from gateway.eidas_web import add_eidas_routes
 from gateway.runtime import Node
+from gateway.workers import periodic
 from pki.keys.port import KeyPurpose
 
 log = logging.getLogger("gateway.eidas")
@@ -61,30 +60,19 @@ def add_eidas(app: web.Application, node: Node) -> Connector:
 def _purging(connector: Connector, every_s: float = 300.0):  # type: ignore[no-untyped-def]
     """A background task that drops expired connector state every few minutes while the app runs."""
 
-    async def run() -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            try:
-                removed = await purge_expired(connector.node.engine, datetime.now(UTC))
-                if removed:
-                    log.info("eidas: purged %d expired rows", removed)
-            except Exception:  # the next round tries again; a failed purge loses nothing
-                log.exception("eidas: purge failed")
+    async def purge() -> None:
+        removed = await purge_expired(connector.node.engine, datetime.now(UTC))
+        if removed:
+            log.info("eidas: purged %d expired rows", removed)
 
-    async def context(_app: web.Application):  # type: ignore[no-untyped-def]
-        task = asyncio.create_task(run(), name="eidas-purge")
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return context
+    return periodic("eidas-purge", every_s, purge, log)
 
 
 async def start_development_parts(connector: Connector) -> None:
     eidas = connector.node.settings.eidas
     if eidas.simulator_countries:
-        simulator = Simulator.create(eidas.simulator_countries)
+        # Identifiers issued for this node's country (the demo's partner node is not Latvian).
+        simulator = Simulator.create(eidas.simulator_countries, destination=connector.node.settings.node.country)
         await simulator.start()
         connector.extras.append(simulator)
         ours = connector.keys.published_certificates(KeyPurpose.SAML_SIGNING)

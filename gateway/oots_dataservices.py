@@ -7,6 +7,7 @@ node stops with one clear line)."""
 
 from __future__ import annotations
 
+import importlib
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,17 +40,20 @@ def build_data_services(settings: OotsSection) -> DataServices | None:
     if not settings.registers_url and not settings.data_services:
         return None
     engines: dict[str, AsyncEngine] = {}
+    # The module describing the SQL registers (MAPPINGS, PERSON_QUERY): the Latvian samples by default, the demo's
+    # partner member state its own; its mappings are also the "sample evidence types" below.
+    registers = importlib.import_module(settings.registers_module)
 
     def sql(url: str, types: tuple[str, ...] | None, timeout_s: float) -> SqlRegisterAdapter:
         if url not in engines:
             engines[url] = create_async_engine(url)
-        mappings = [m for m in latvian_registers.MAPPINGS if types is None or m.evidence_type in types]
-        return SqlRegisterAdapter(engines[url], mappings, person_query=latvian_registers.PERSON_QUERY,
-                                  timeout_s=timeout_s)
+        mappings = [m for m in registers.MAPPINGS if types is None or m.evidence_type in types]
+        return SqlRegisterAdapter(engines[url], mappings, person_query=registers.PERSON_QUERY, timeout_s=timeout_s)
 
     try:
         default = sql(settings.registers_url, None, settings.register_timeout_s) if settings.registers_url else None
-        routes = {entry.evidence_type: _adapter(index, entry, settings, sql)
+        sample = {m.evidence_type: m for m in registers.MAPPINGS}
+        routes = {entry.evidence_type: _adapter(index, entry, settings, sql, sample)
                   for index, entry in enumerate(settings.data_services)}
     except Exception:
         for engine in engines.values():
@@ -61,10 +65,10 @@ def build_data_services(settings: OotsSection) -> DataServices | None:
 SqlFactory = Callable[[str, "tuple[str, ...] | None", float], SqlRegisterAdapter]
 
 
-def _adapter(index: int, entry: OotsDataService, settings: OotsSection, sql: SqlFactory) -> RegisterAdapter:
+def _adapter(index: int, entry: OotsDataService, settings: OotsSection, sql: SqlFactory,
+             sample: Mapping[str, RegisterMapping]) -> RegisterAdapter:
     key = f"oots.data_services[{index}]"
     timeout_s = entry.timeout_s or settings.register_timeout_s
-    sample = {m.evidence_type: m for m in latvian_registers.MAPPINGS}
     if entry.adapter == "sql":
         url = entry.url or settings.registers_url
         if not url:

@@ -44,6 +44,7 @@ from gateway.db.schema import as4_inbound
 from gateway.oots_dataservices import DataServices, build_data_services
 from gateway.oots_preview_store import SqlPreviewStore
 from gateway.runtime import Node
+from oots.dataservice.router import DataServiceRouter
 from oots.edm import parse_message, to_bytes
 from oots.edm.errors import EdmCodecError
 from oots.edm.model import Agent, ExceptionResponse, Identifier, QueryRequest, QueryResponse, Text
@@ -119,9 +120,11 @@ class OotsNode:
         self._held: dict[str, asyncio.Task[None]] = {}  # message id → its task (lease renewed by heartbeat)
         self._next_heartbeat = 0.0
         self.data_services: DataServices | None = None
+        self.adapter: DataServiceRouter | None = None  # the preview space reads the evidence it shows through it
         self.provider: EvidenceProviderService | None = None
         self.admission: Admission | None = None
         self.previews: PreviewService | None = None
+        self.preview_flow: PreviewFlow | None = None  # the preview space (gateway/preview_web.py) hooks on_open
         self.node_agent = Agent(Identifier(node.settings.node.id, "urn:oasis:names:tc:ebcore:partyid-type:"
                                            f"unregistered:{node.settings.node.country}"),
                                 (Text(f"OOTS gateway {node.settings.node.id}", "EN"),), None, "IP")
@@ -144,6 +147,8 @@ class OotsNode:
                                        timing=Timing(t2=_td(s.t2_s), t3=_td(s.t3_s)))
         flow = PreviewFlow(self.previews, adapter, clock=self.clock, new_id=_new_id,
                            part_domain=self.node.settings.as4.message_id_domain or "oots.gateway")
+        self.preview_flow = flow
+        self.adapter = adapter
         self.provider = EvidenceProviderService(adapter, flow, clock=self.clock, new_id=_new_id, audit=self.node.audit,
                                                 part_domain=self.node.settings.as4.message_id_domain or "oots.gateway")
         self.admission = Admission(RequesterRegistry(frozenset(s.requesters), frozenset(s.intermediaries)),

@@ -4,6 +4,7 @@ woken (work arrived in this process), told to stop, or the poll interval passed 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -23,3 +24,25 @@ async def poll_until_stopped(run_once: Callable[[], Awaitable[int]], wake: async
             _, pending = await asyncio.wait(waiters, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
             for waiter in pending:
                 waiter.cancel()
+
+
+def periodic(name: str, every_s: float, work: Callable[[], Awaitable[object]], log: logging.Logger):  # type: ignore[no-untyped-def]
+    """An aiohttp ``cleanup_ctx`` running ``work`` every ``every_s`` while the app runs (housekeeping: a failed
+    round is logged and the next one tries again)."""
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", name)
+
+    async def context(_app: object):  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(run(), name=name)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context

@@ -27,3 +27,11 @@ def mds_digest(person: NaturalPerson | LegalPerson) -> str:
         fields = ["L", normalise(person.legal_name),
                   person.legal_person_identifier.value if person.legal_person_identifier else ""]
     return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+
+
+def person_reference(family_name: str, given_name: str, date_of_birth: str) -> str:
+    """The audit subject of preview events: who the data is about, reproducible from any login of that person
+    (national or foreign eID: names normalised, no identifier, whose scheme differs between logins), so the
+    person's access log finds every request for their data. Only its keyed hash reaches the audit log."""
+    fields = ["P", normalise(family_name), normalise(given_name), date_of_birth]
+    return "mds-ref:" + hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()

@@ -9,15 +9,24 @@ carries script cannot act on the preview space's origin. File names are reduced 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import quote
 
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # the return URL and page paths stay out of third parties' logs
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self' https:; "
-                               "base-uri 'none'; object-src 'self'",
-}
+
+def page_headers(form_targets: Iterable[str] = ()) -> dict[str, str]:
+    """Page headers; ``form_targets`` are further origins a form may lead to (browsers apply form-action to
+    the redirects after a submission too: the login's redirect to an IdP served over http in development)."""
+    targets = " ".join(sorted(set(form_targets)))
+    return {
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",  # the return URL and page paths stay out of third parties' logs
+        "Content-Security-Policy": f"default-src 'self'; frame-ancestors 'none'; form-action 'self' https: "
+                                   f"{targets}".rstrip() + "; base-uri 'none'; object-src 'self'",
+    }
+
+
+PAGE_HEADERS = page_headers()
 
 
 def pdf_headers(filename: str) -> dict[str, str]:

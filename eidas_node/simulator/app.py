@@ -57,12 +57,13 @@ class Simulator:
     _runner: web.AppRunner | None = None
 
     @classmethod
-    def create(cls, codes: Iterable[str], *, family: str = "ec", clock: Callable[[], datetime] | None = None):  # type: ignore[no-untyped-def]
+    def create(cls, codes: Iterable[str], *, family: str = "ec", clock: Callable[[], datetime] | None = None,  # type: ignore[no-untyped-def]
+               destination: str = "LV"):
         simulator = cls(clock=clock or (lambda: datetime.now(UTC)))
         now = simulator.clock()
         for code in codes:
             simulator.countries[code] = SimulatedCountry(code, make_key(f"eIDAS proxy service {code}", family, now),
-                                                         default_users(code))
+                                                         default_users(code, destination))
         return simulator
 
     def trust_anchor(self, code: str) -> x509.Certificate:

@@ -15,7 +15,9 @@ _NAMES: dict[str, list[tuple[str, str, str, str]]] = {
 }
 
 
-def default_users(country: str) -> dict[str, TestUser]:
+def default_users(country: str, destination: str = "LV") -> dict[str, TestUser]:
+    """``destination``: the country of the node the identifiers are issued for (eIDAS ``CC/DD/…``)."""
     rows = _NAMES.get(country) or [("test", "Tester", "Test", "1980-01-01")]
-    return {username: TestUser(username, f"{country}/LV/{country.lower()}-{index:04d}", family, given, born)
+    return {username: TestUser(username, f"{country}/{destination}/{country.lower()}-{index:04d}", family, given,
+                               born)
             for index, (username, family, given, born) in enumerate(rows, start=1)}

@@ -82,6 +82,22 @@ def serve(ctx: click.Context) -> None:
         ctx.exit(EXIT_CONFIG)
 
 
+@cli.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default="data/demo", show_default=True,
+              help="Where the demo keeps both nodes (created on the first start, reused later).")
+@click.option("--port", "base_port", type=int, default=8480, show_default=True,
+              help="First of six consecutive ports: LV node, partner node, portal, common services, preview spaces.")
+@click.pass_context
+def demo(ctx: click.Context, data_dir: str, base_port: int) -> None:
+    """The whole cross-border journey on one machine (development only): two nodes, simulators, a portal."""
+    from pathlib import Path
+
+    from gateway.demo.launcher import main as run_demo
+    from gateway.demo.network import Ports
+
+    ctx.exit(run_demo(Path(data_dir), Ports.from_base(base_port)))
+
+
 @cli.group()
 def config() -> None:
     """Inspect the configuration."""

@@ -24,5 +24,6 @@ oots_preview_session = Table(
     Column("request2_id", String(128), nullable=True),
     Column("answered_at", String(32), nullable=True),
     Column("version", Integer, nullable=False),
+    Column("person_ref", String(80), nullable=True),  # migration 0008_preview_web
     Index("ix_oots_preview_session_state", "state", "deadline"),
 )

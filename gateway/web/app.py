@@ -67,7 +67,9 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         elapsed = time.perf_counter() - started
         metrics.http_requests.labels(request.method, route, str(status)).inc()
         metrics.http_seconds.labels(route).observe(elapsed)
-        log.info("%s %s %d", request.method, request.path, status,
+        # A path carrying a credential (the preview space's PreviewLocation token) is logged by its route.
+        logged = route if "{token}" in route else request.path
+        log.info("%s %s %d", request.method, logged, status,
                  extra={"duration_ms": round(elapsed * 1000, 2), "route": route})
 
 
@@ -121,4 +123,7 @@ def build_app(node: Node) -> web.Application:
     if node.settings.eidas.enabled and node.key_store is not None:
         from gateway.eidas_dev import add_eidas
         add_eidas(app, node)
+    if node.settings.preview_space.enabled:  # after OOTS and eIDAS: it uses both
+        from gateway.preview_web import add_preview_space
+        add_preview_space(app, node)
     return app

@@ -75,6 +75,8 @@ class PreviewSession:
     request2_id: str | None = None
     answered_at: datetime | None = None
     version: int = 0  # optimistic concurrency in the store
+    # oots.identity.person_reference of the person (audit subject, so the access log finds the session)
+    person_ref: str | None = None
 
     @property
     def final(self) -> bool:
@@ -82,9 +84,9 @@ class PreviewSession:
 
 
 def open_session(*, session_id: str, token: str, request_id: str, requester: str, evidence_type: str,
-                 subject: str, now: datetime, timing: Timing) -> PreviewSession:
+                 subject: str, now: datetime, timing: Timing, person_ref: str | None = None) -> PreviewSession:
     return PreviewSession(session_id, token_hash(token), request_id, requester, evidence_type, subject,
-                          PreviewState.AWAITING_USER, now, now + timing.t2 + timing.t3)
+                          PreviewState.AWAITING_USER, now, now + timing.t2 + timing.t3, person_ref=person_ref)
 
 
 def expire(session: PreviewSession, now: datetime) -> PreviewSession:

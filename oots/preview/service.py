@@ -36,7 +36,8 @@ class PreviewService:
         self._audit = audit or NoAudit()
 
     async def _record(self, event: str, session: M.PreviewSession, **details: object) -> None:
-        await self._audit.append(f"oots.preview.{event}", "oots-provider", None, {
+        # The subject is the person reference (never evidence): the person's access log selects by it.
+        await self._audit.append(f"oots.preview.{event}", "oots-provider", session.person_ref, {
             "session": session.id, "request_id": session.request1_id, "requester": session.requester,
             "evidence_type": session.evidence_type, "state": str(session.state), **details},
             correlation_id=session.request1_id)
@@ -52,14 +53,15 @@ class PreviewService:
         return token if token and "/" not in token and "?" not in token else None
 
     async def open(self, *, request_id: str, requester: str, evidence_type: str,
-                   subject: str) -> tuple[M.PreviewSession, str]:
+                   subject: str, person_ref: str | None = None, procedure: str | None = None
+                   ) -> tuple[M.PreviewSession, str]:
         """A new session for request #1; returns it and the PreviewLocation for EDM:ERR:0002."""
         token = secrets.token_urlsafe(32)  # 256 bits
         session = M.open_session(session_id=str(uuid.uuid4()), token=token, request_id=request_id,
                                  requester=requester, evidence_type=evidence_type, subject=subject,
-                                 now=self._clock(), timing=self.timing)
+                                 now=self._clock(), timing=self.timing, person_ref=person_ref)
         await self._store.create(session)
-        await self._record("opened", session, deadline=session.deadline.isoformat())
+        await self._record("opened", session, deadline=session.deadline.isoformat(), procedure=procedure)
         return session, self.location(token)
 
     async def _by_token(self, token: str) -> M.PreviewSession:

@@ -5,19 +5,21 @@ answered EDM:ERR:0006, another person in request #2 EDM:ERR:0003."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from oots.dataservice.port import DataServiceAdapter, DataServiceError, EvidenceQuery
-from oots.edm.model import Agent, ExceptionResponse, QueryRequest, QueryResponse, Text
-from oots.identity import mds_digest
-from oots.preview.machine import Outcome, PreviewError
+from oots.edm.model import Agent, ExceptionResponse, NaturalPerson, QueryRequest, QueryResponse, Text
+from oots.identity import mds_digest, person_reference
+from oots.preview.machine import Outcome, PreviewError, PreviewSession
 from oots.preview.service import PreviewService
 from oots.provider.answers import EvidencePart, evidence_response, exception_response
 
 DESCRIPTION = (Text("Review the evidence and decide whether to share it.", "EN"),
                Text("Pārskatiet pierādījumu un izlemiet, vai to nodot.", "LV"))
 Answer = tuple[QueryResponse | ExceptionResponse, list[EvidencePart]]
+# Called with each new preview session and its request #1 (the preview space keeps what its pages show).
+OnOpen = Callable[[PreviewSession, QueryRequest], Awaitable[None]]
 
 
 class PreviewFlow:
@@ -29,6 +31,7 @@ class PreviewFlow:
         self._clock = clock
         self._new_id = new_id
         self._domain = part_domain
+        self.on_open: list[OnOpen] = []
 
     def answering_as(self, request: QueryRequest) -> Agent:
         """The provider the node answers as: the configured one, else the one the request is addressed to
@@ -44,9 +47,14 @@ class PreviewFlow:
         assert person is not None, "a validated request names one person"
         requester = next((a for a in request.evidence_requesters if a.classification == "ER"),
                          request.evidence_requesters[0])
-        _, location = await self._previews.open(request_id=request.id, requester=requester.identifier.value,
-                                                evidence_type=request.evidence_request.classification,
-                                                subject=mds_digest(person))
+        person_ref = (person_reference(person.family_name, person.given_name, person.date_of_birth)
+                      if isinstance(person, NaturalPerson) else None)
+        session, location = await self._previews.open(
+            request_id=request.id, requester=requester.identifier.value,
+            evidence_type=request.evidence_request.classification, subject=mds_digest(person),
+            person_ref=person_ref, procedure=request.procedure.value if request.procedure else None)
+        for hook in self.on_open:
+            await hook(session, request)
         return self._error(request, "EDM:ERR:0002", "The evidence must be previewed on the provider's side",
                            preview_location=location, preview_description=DESCRIPTION)
 

@@ -36,6 +36,7 @@ from pki.xml.gcm_stream import GcmAuthenticationError, Spooled, decrypt_stream, 
 from pki.xml.keyinfo import KeyInfoData, parse_key_info
 from pki.xml.ns import q
 from pki.xml.parser import parse_xml
+from pki.xml.tree import first_child, text_at
 
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 XENC11 = "http://www.w3.org/2009/xmlenc11#"
@@ -46,6 +47,10 @@ _MGF_HASH = {A.MGF1_SHA1: "sha1", A.MGF1_SHA256: "sha256", A.MGF1_SHA384: "sha38
 _CRYPTO_HASH = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 FindDecrypter = Callable[[KeyInfoData], Decrypter]
+
+_ENCRYPTION_METHOD, _CIPHER_DATA, _CIPHER_VALUE = (
+    q(XENC, "EncryptionMethod"), q(XENC, "CipherData"), q(XENC, "CipherValue"))
+_KEY_INFO, _AGREEMENT_METHOD = q(ns.DS, "KeyInfo"), q(XENC, "AgreementMethod")
 
 
 class EncryptionError(ValueError):
@@ -234,11 +239,11 @@ def _default_agreement(policy: A.AlgorithmPolicy, recipient_key: object):  # typ
 def cek_from_encrypted_key(encrypted_key_el: etree._Element, find_decrypter: FindDecrypter,
                            policy: A.AlgorithmPolicy, expected_length: int) -> bytes:
     """Recover the content-encryption key, whichever way it was sent."""
-    method = encrypted_key_el.find(q(XENC, "EncryptionMethod"))
+    method = first_child(encrypted_key_el, _ENCRYPTION_METHOD)
     algorithm = method.get("Algorithm", "") if method is not None else ""
-    wrapped = _unb64(encrypted_key_el.findtext(f"{q(XENC, 'CipherData')}/{q(XENC, 'CipherValue')}"), "EncryptedKey")
-    key_info = encrypted_key_el.find(q(ns.DS, "KeyInfo"))
-    agreement_el = key_info.find(q(XENC, "AgreementMethod")) if key_info is not None else None
+    wrapped = _unb64(text_at(encrypted_key_el, _CIPHER_DATA, _CIPHER_VALUE), "EncryptedKey")
+    key_info = first_child(encrypted_key_el, _KEY_INFO)
+    agreement_el = first_child(key_info, _AGREEMENT_METHOD)
     if agreement_el is not None:
         from pki.xml.key_agreement import kek_from_agreement, unwrap_key
 
@@ -280,7 +285,7 @@ class DecryptedPart:
 
 
 def data_algorithm(encrypted_data: etree._Element, policy: A.AlgorithmPolicy) -> str:
-    method = encrypted_data.find(q(XENC, "EncryptionMethod"))
+    method = first_child(encrypted_data, _ENCRYPTION_METHOD)
     algorithm = method.get("Algorithm", "") if method is not None else ""
     policy.check_encryption("data", algorithm)
     return algorithm
@@ -290,7 +295,7 @@ def decrypt_element(encrypted_data: etree._Element, cek: bytes, policy: A.Algori
     """Replace an EncryptedData (Type Element or Content) in its tree by the decrypted XML; returns the new
     elements. The plaintext is parsed with the hardened parser in the namespace context of its position."""
     data_algorithm(encrypted_data, policy)
-    cipher_value = encrypted_data.findtext(f"{q(XENC, 'CipherData')}/{q(XENC, 'CipherValue')}")
+    cipher_value = text_at(encrypted_data, _CIPHER_DATA, _CIPHER_VALUE)
     if cipher_value is None:
         raise EncryptionError("XMLENC_MALFORMED", "EncryptedData has no CipherValue (a CipherReference needs the part)")
     plaintext = gcm_decrypt(cek, _unb64(cipher_value, "CipherValue"))

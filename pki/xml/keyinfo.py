@@ -27,6 +27,7 @@ from lxml import etree
 from pki.names import same_name
 from pki.xml import ns
 from pki.xml.ns import q
+from pki.xml.tree import first_child, text_at
 
 _EC_CURVES = {
     "urn:oid:1.2.840.10045.3.1.7": ec.SECP256R1(),
@@ -83,6 +84,23 @@ def _der_base64(cert: x509.Certificate) -> str:
 
 
 def _certificate(text: str | None, what: str) -> x509.Certificate:
+    if text is not None and len(text) <= _CACHED_TEXT_MAX:
+        return _certificate_by_text(text, what)
+    return _decode_certificate(text, what)
+
+
+# A certificate's base64 text is as stable as its DER: the same few arrive with every message, so the text
+# is a cache key too and a repeat skips the base64 decoding. Bounded in count and size, so a sender cannot
+# make us hold large strings; failures raise and are not cached.
+_CACHED_TEXT_MAX = 16 * 1024
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate_by_text(text: str, what: str) -> x509.Certificate:
+    return _decode_certificate(text, what)
+
+
+def _decode_certificate(text: str | None, what: str) -> x509.Certificate:
     try:
         return _load_der(_b64(text, what))
     except ValueError as exc:
@@ -104,34 +122,42 @@ def _find_token(root: etree._Element, token_id: str) -> etree._Element:
     return token
 
 
+_X509_CERTIFICATE, _X509_ISSUER_SERIAL, _X509_SKI = (
+    q(ns.DS, "X509Certificate"), q(ns.DS, "X509IssuerSerial"), q(ns.DS, "X509SKI"))
+
+
 def _read_x509_data(x509_data: etree._Element, out: dict) -> None:
-    for cert_el in x509_data.iter(q(ns.DS, "X509Certificate")):
+    for cert_el in x509_data.iter(_X509_CERTIFICATE):
         out.setdefault("certificates", []).append(_certificate(cert_el.text, "X509Certificate"))
-    issuer_serial = x509_data.find(q(ns.DS, "X509IssuerSerial"))
+    issuer_serial = first_child(x509_data, _X509_ISSUER_SERIAL)
     if issuer_serial is not None:
         name = issuer_serial.findtext(q(ns.DS, "X509IssuerName")) or ""
         serial_text = (issuer_serial.findtext(q(ns.DS, "X509SerialNumber")) or "").strip()
         if not serial_text.isdigit():
             raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "X509SerialNumber is not a decimal integer")
         out["issuer_serial"] = (name.strip(), int(serial_text))
-    ski = x509_data.findtext(q(ns.DS, "X509SKI"))
+    ski = first_child(x509_data, _X509_SKI)
     if ski is not None:
-        out["subject_key_identifier"] = _b64(ski, "X509SKI")
+        out["subject_key_identifier"] = _b64(ski.text, "X509SKI")
+
+
+_RSA_KEY_VALUE, _MODULUS, _EXPONENT = q(ns.DS, "RSAKeyValue"), q(ns.DS, "Modulus"), q(ns.DS, "Exponent")
+_EC_KEY_VALUE, _NAMED_CURVE, _PUBLIC_KEY = q(ns.DS11, "ECKeyValue"), q(ns.DS11, "NamedCurve"), q(ns.DS11, "PublicKey")
 
 
 def _read_key_value(key_value: etree._Element) -> PublicKeyTypes:
-    rsa_value = key_value.find(q(ns.DS, "RSAKeyValue"))
+    rsa_value = first_child(key_value, _RSA_KEY_VALUE)
     if rsa_value is not None:
-        modulus = int.from_bytes(_b64(rsa_value.findtext(q(ns.DS, "Modulus")), "Modulus"), "big")
-        exponent = int.from_bytes(_b64(rsa_value.findtext(q(ns.DS, "Exponent")), "Exponent"), "big")
+        modulus = int.from_bytes(_b64(text_at(rsa_value, _MODULUS), "Modulus"), "big")
+        exponent = int.from_bytes(_b64(text_at(rsa_value, _EXPONENT), "Exponent"), "big")
         return rsa.RSAPublicNumbers(exponent, modulus).public_key()
-    ec_value = key_value.find(q(ns.DS11, "ECKeyValue"))
+    ec_value = first_child(key_value, _EC_KEY_VALUE)
     if ec_value is not None:
-        curve_el = ec_value.find(q(ns.DS11, "NamedCurve"))
+        curve_el = first_child(ec_value, _NAMED_CURVE)
         curve = _EC_CURVES.get(curve_el.get("URI", "") if curve_el is not None else "")
         if curve is None:
             raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "ECKeyValue needs a supported NamedCurve")
-        point = _b64(ec_value.findtext(q(ns.DS11, "PublicKey")), "ECKeyValue PublicKey")
+        point = _b64(text_at(ec_value, _PUBLIC_KEY), "ECKeyValue PublicKey")
         return ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
     raise KeyResolutionError("XMLDSIG_KEYINFO_MALFORMED", "unsupported KeyValue")
 
@@ -147,23 +173,28 @@ def _checked_key(load: Callable[[], PublicKeyTypes], what: str) -> PublicKeyType
             "XMLDSIG_KEYINFO_MALFORMED", f"{what} does not hold a valid public key: {exc}") from None
 
 
+_X509_DATA, _KEY_VALUE = q(ns.DS, "X509Data"), q(ns.DS, "KeyValue")
+_DER_ENCODED_KEY_VALUE = q(ns.DS11, "DEREncodedKeyValue")
+_SECURITY_TOKEN_REFERENCE = q(ns.WSSE, "SecurityTokenReference")
+
+
 def parse_key_info(key_info: etree._Element | None) -> KeyInfoData:
     """Everything a KeyInfo says, without deciding anything about trust."""
     if key_info is None:
         return KeyInfoData()
     out: dict = {}
-    root = key_info.getroottree().getroot()
     for child in key_info:
-        if child.tag == q(ns.DS, "X509Data"):
+        tag = child.tag
+        if tag == _X509_DATA:
             _read_x509_data(child, out)
-        elif child.tag == q(ns.DS, "KeyValue"):
+        elif tag == _KEY_VALUE:
             out["public_key"] = _checked_key(lambda element=child: _read_key_value(element), "KeyValue")
-        elif child.tag == q(ns.DS11, "DEREncodedKeyValue"):
+        elif tag == _DER_ENCODED_KEY_VALUE:
             der = _b64(child.text, "DEREncodedKeyValue")
             out["public_key"] = _checked_key(lambda der=der: serialization.load_der_public_key(der),
                                              "DEREncodedKeyValue")
-        elif child.tag == q(ns.WSSE, "SecurityTokenReference"):
-            _read_token_reference(child, root, out)
+        elif tag == _SECURITY_TOKEN_REFERENCE:
+            _read_token_reference(child, key_info.getroottree().getroot(), out)
     if "certificates" in out:
         out["certificates"] = tuple(out["certificates"])
     return KeyInfoData(**out)

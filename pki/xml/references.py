@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from pki.xml.algorithms import (
 )
 from pki.xml.attachments import AttachmentTransformError, attachment_digest
 from pki.xml.ns import q
+from pki.xml.tree import first_child
 
 SWA_TRANSFORMS = frozenset({ATTACHMENT_CONTENT_TRANSFORM, ATTACHMENT_COMPLETE_TRANSFORM})
 C14N_METHODS = frozenset({EXC_C14N, C14N_10})
@@ -125,7 +127,7 @@ _EC_INCLUSIVE_NAMESPACES = q(ns.EC, "InclusiveNamespaces")
 
 
 def read_transforms(reference: etree._Element) -> list[Transform]:
-    transforms_el = reference.find(_DS_TRANSFORMS)
+    transforms_el = first_child(reference, _DS_TRANSFORMS)
     if transforms_el is None:
         return []
     result = []
@@ -139,7 +141,7 @@ def read_transforms(reference: etree._Element) -> list[Transform]:
 
 
 def read_prefix_list(method_element: etree._Element) -> tuple[str, ...]:
-    inclusive = method_element.find(_EC_INCLUSIVE_NAMESPACES)
+    inclusive = first_child(method_element, _EC_INCLUSIVE_NAMESPACES)
     if inclusive is None:
         return ()
     return tuple(inclusive.get("PrefixList", "").split())
@@ -169,29 +171,74 @@ def _without(element: etree._Element, signature: etree._Element) -> etree._Eleme
     return clone
 
 
+@contextmanager
+def _left_out(signature: etree._Element) -> Iterator[None]:
+    """The enveloped-signature transform in place: ``signature`` is out of the tree for the duration and put
+    back at the same position, with the same tail. The text after it stays in the tree meanwhile (in the XPath
+    data model it is a node of its own; lxml keeps it as the signature's tail).
+
+    Canonical forms of the tree are unchanged afterwards, but lxml drops, on re-insertion, namespace
+    declarations on the signature element that repeat an ancestor's (same prefix, same URI): the in-scope
+    namespaces, so every c14n, stay the same; a plain re-serialisation may not be byte-identical."""
+    parent = signature.getparent()
+    index = parent.index(signature)
+    tail, previous = signature.tail, signature.getprevious()
+    before = previous.tail if previous is not None else parent.text
+    if tail:
+        if previous is not None:
+            previous.tail = (before or "") + tail
+        else:
+            parent.text = (before or "") + tail
+    signature.tail = None
+    parent.remove(signature)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            previous.tail = before
+        else:
+            parent.text = before
+        parent.insert(index, signature)
+        signature.tail = tail
+
+
 def element_octets(
-    element: etree._Element, transforms: Sequence[Transform], signature: etree._Element, policy: AlgorithmPolicy
+    element: etree._Element, transforms: Sequence[Transform], signature: etree._Element, policy: AlgorithmPolicy,
+    *, in_place: bool = False,
 ) -> bytes:
-    """Apply a same-document reference's transforms: [enveloped-signature] then one c14n (implicit: c14n 1.0)."""
+    """Apply a same-document reference's transforms: [enveloped-signature] then one c14n (implicit: c14n 1.0).
+
+    The enveloped-signature transform works on a copy of ``element`` without the signature; with ``in_place``
+    the signature is instead taken out of the caller's tree for the c14n and put back (:func:`_left_out`):
+    the same octets without copying the whole element, for verifiers that do not re-serialise the tree."""
     remaining = list(transforms)
     subject = element
+    leave_out: etree._Element | None = None
     if remaining and remaining[0].uri == ENVELOPED_SIGNATURE:
         policy.check_transform(ENVELOPED_SIGNATURE)
         remaining.pop(0)
         if _is_ancestor(element, signature):
-            subject = _without(element, signature)
+            if in_place:
+                leave_out = signature
+            else:
+                subject = _without(element, signature)
     elif _is_ancestor(element, signature):
         raise SignatureError(
             "XMLDSIG_MALFORMED", "a reference covers its own signature without the enveloped transform"
         )
     if not remaining:
         policy.check_c14n(C14N_10)  # XML-DSig's implicit node-set-to-octets conversion
-        return canonicalize(subject, C14N_10)
-    if len(remaining) > 1:
+        method, prefixes = C14N_10, ()
+    elif len(remaining) > 1:
         chain = [t.uri for t in transforms]
         raise SignatureError("XMLDSIG_TRANSFORM_UNSUPPORTED", f"unsupported transform chain {chain}")
-    policy.check_transform(remaining[0].uri)
-    return canonicalize(subject, remaining[0].uri, remaining[0].prefixes)
+    else:
+        policy.check_transform(remaining[0].uri)
+        method, prefixes = remaining[0].uri, remaining[0].prefixes
+    if leave_out is None:
+        return canonicalize(subject, method, prefixes)
+    with _left_out(leave_out):
+        return canonicalize(subject, method, prefixes)
 
 
 def _is_ancestor(element: etree._Element, node: etree._Element) -> bool:

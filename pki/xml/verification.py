@@ -39,6 +39,7 @@ from pki.xml.references import (
     read_prefix_list,
     read_transforms,
 )
+from pki.xml.tree import children, first_child
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ _SIGNATURE, _KEY_INFO, _REFERENCE = _DS + "Signature", _DS + "KeyInfo", _DS + "R
 
 
 def _one(parent: etree._Element, tag: str, what: str) -> etree._Element:
-    found = parent.findall(_DS + tag)
+    found = children(parent, _DS + tag)
     if len(found) != 1:
         raise SignatureError("XMLDSIG_MALFORMED", f"{what}: expected one ds:{tag}, found {len(found)}")
     return found[0]
@@ -101,8 +102,13 @@ def verify(
     *,
     attachments: AttachmentResolver | None = None,
     id_attributes: Sequence[str] = ns.ID_ATTRIBUTES,
+    in_place: bool = False,
 ) -> VerifiedSignature:
-    """Verify one ds:Signature element; raise SignatureError / AlgorithmRefused / KeyResolutionError."""
+    """Verify one ds:Signature element; raise SignatureError / AlgorithmRefused / KeyResolutionError.
+
+    ``in_place``: the enveloped-signature transform takes the signature out of the tree and puts it back
+    instead of copying the signed element (see :func:`pki.xml.references.element_octets`); for callers that
+    only read the tree afterwards."""
     if signature.tag != _SIGNATURE:
         raise SignatureError("XMLDSIG_MALFORMED", f"not a ds:Signature: {signature.tag}")
     signed_info = _one(signature, "SignedInfo", "Signature")
@@ -110,7 +116,7 @@ def verify(
     c14n_uri = c14n_el.get("Algorithm", "")
     policy.check_c14n(c14n_uri)
     algorithm = policy.check_signature(_one(signed_info, "SignatureMethod", "SignedInfo").get("Algorithm", ""))
-    reference_els = signed_info.findall(_REFERENCE)
+    reference_els = children(signed_info, _REFERENCE)
     if not reference_els:
         raise SignatureError("XMLDSIG_NO_REFERENCES", "SignedInfo has no ds:Reference")
     read: list[tuple[etree._Element, list[Transform], str]] = []
@@ -122,7 +128,7 @@ def verify(
         policy.check_digest(digest_uri)
         read.append((reference, transforms, digest_uri))
 
-    resolved = key_resolver(parse_key_info(signature.find(_KEY_INFO)))
+    resolved = key_resolver(parse_key_info(first_child(signature, _KEY_INFO)))
     signature_value = _base64(_one(signature, "SignatureValue", "Signature").text, "SignatureValue")
     signed_bytes = canonicalize(signed_info, c14n_uri, read_prefix_list(c14n_el))
     if not primitives.verify(resolved.public_key, signature_value, signed_bytes, algorithm):
@@ -132,7 +138,7 @@ def verify(
     index = id_index(root, id_attributes) if len(reference_els) > 1 else None
     results = tuple(
         _verify_reference(reference, transforms, digest_uri, signature, root, policy, attachments, id_attributes,
-                          index)
+                          index, in_place)
         for reference, transforms, digest_uri in read
     )
     return VerifiedSignature(signature, algorithm.uri, resolved.public_key, resolved.certificate, results)
@@ -155,6 +161,7 @@ def _verify_reference(
     attachments: AttachmentResolver | None,
     id_attributes: Sequence[str],
     index: dict[str, list[etree._Element]] | None = None,
+    in_place: bool = False,
 ) -> VerifiedReference:
     uri = reference.get("URI")
     expected = _base64(_one(reference, "DigestValue", "Reference").text, "DigestValue")
@@ -176,7 +183,7 @@ def _verify_reference(
             element = find_by_id(root, uri[1:], id_attributes, index)
             if element is signature or any(a is signature for a in element.iterancestors()):
                 raise SignatureError("XMLDSIG_REFERENCE_UNSUPPORTED", f"{uri} points into the signature itself")
-        actual = digest(element_octets(element, transforms, signature, policy), digest_uri, policy)
+        actual = digest(element_octets(element, transforms, signature, policy, in_place=in_place), digest_uri, policy)
     else:
         raise SignatureError("XMLDSIG_REFERENCE_UNSUPPORTED", f"external references are not accepted: {uri!r}")
     if not hmac.compare_digest(actual, expected):

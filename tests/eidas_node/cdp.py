@@ -20,7 +20,8 @@ _KEYS = {"Tab": (9, None), "Enter": (13, "\r"), "Space": (32, " "), "ArrowDown":
 
 
 class Browser:
-    def __init__(self) -> None:
+    def __init__(self, extra_flags: tuple[str, ...] = ()) -> None:
+        self.extra_flags = extra_flags  # e.g. --ignore-certificate-errors for a self-signed loopback listener
         self.profile = Path(tempfile.mkdtemp(prefix="eidas-chromium-"))
         self.process: asyncio.subprocess.Process | None = None
         self.http: aiohttp.ClientSession | None = None
@@ -31,7 +32,7 @@ class Browser:
 
     async def start(self) -> Browser:
         self.process = await asyncio.create_subprocess_exec(
-            CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "about:blank",
+            CHROMIUM, *FLAGS, *self.extra_flags, f"--user-data-dir={self.profile}", "about:blank",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         port_file = self.profile / "DevToolsActivePort"
         for _ in range(300):
