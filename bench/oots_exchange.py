@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -31,10 +32,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 from aiohttp import web
 
+from bench._oots_timeline import STEPS, timeline
 from gateway.devnet import BackendClient, DevNode, NodeProcess, free_port
 from gateway.oots_devnet import prepare_oots_pair, write_trust_dir
 from oots.transport import AS4_PROFILES
 from tests.oots.oots_net import ANNA, SimulatorThread
+
+
+def _cpu_s(procs: list[NodeProcess]) -> float:
+    """User + system CPU seconds the node processes used so far (Linux /proc; fields 14 and 15 of stat)."""
+    total = 0
+    for proc in procs:
+        assert proc.proc is not None
+        fields = Path(f"/proc/{proc.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -90,7 +102,8 @@ class Hooks:
         return f"http://127.0.0.1:{self.port}"
 
 
-async def oots_phase(portal: BackendClient, hooks: Hooks, users: int, rounds: int) -> tuple[list[float], float]:
+async def oots_phase(portal: BackendClient, hooks: Hooks, users: int, rounds: int,
+                     request_ids: set[str] | None = None) -> tuple[list[float], float]:
     latencies: list[float] = []
 
     async def user() -> None:
@@ -101,6 +114,8 @@ async def oots_phase(portal: BackendClient, hooks: Hooks, users: int, rounds: in
                 "notify_url": f"{hooks.url}/portal"})
             if status != 201:
                 raise RuntimeError(f"create refused: {created}")
+            if request_ids is not None:
+                request_ids.add(created["id"])
             finished = await asyncio.wait_for(hooks.expect(created["id"]), 60)
             status, done = await portal.get(f"/api/oots/requests/{created['id']}")
             if done["state"] != "completed" or len(done["evidence"]) != 1:
@@ -163,13 +178,19 @@ async def main_async(args: argparse.Namespace) -> dict[str, float]:
             async with aiohttp.ClientSession(connector=connector) as http:
                 portal, far = BackendClient(requester, http), BackendClient(provider, http)
                 await oots_phase(portal, hooks, 2, 2)  # warm-up: EB/DSD cache, connections, code paths
-                oots_ms, oots_s = await oots_phase(portal, hooks, args.users, args.rounds)
+                cpu0 = _cpu_s(procs)
+                measured: set[str] = set()
+                oots_ms, oots_s = await oots_phase(portal, hooks, args.users, args.rounds, measured)
+                oots_cpu = _cpu_s(procs) - cpu0
                 request_bytes = (base / "de" / "pmodes" / "oots-pmodes.toml").read_bytes()[:4096]
                 response_bytes = request_bytes * 2
                 profile = AS4_PROFILES[args.version].name
                 await as4_phase(portal, far, hooks, profile, 2, 2, request_bytes, response_bytes)
+                cpu0 = _cpu_s(procs)
                 as4_ms, as4_s = await as4_phase(portal, far, hooks, profile, args.users, args.rounds,
                                                 request_bytes, response_bytes)
+                as4_cpu = _cpu_s(procs) - cpu0
+                steps = timeline(requester.data_dir / "gateway.db", provider.data_dir / "gateway.db", measured)
         finally:
             if hooks.runner is not None:
                 await hooks.runner.cleanup()
@@ -185,7 +206,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, float]:
         "as4_round_trip_p50_ms": round(statistics.median(as4_ms), 1),
         "as4_round_trip_p95_ms": round(_pct(as4_ms, 0.95), 1),
         "as4_round_trips_per_s": round(n / as4_s, 1),
+        # CPU of both node processes (not the benchmark's own portal/backends), per exchange / round trip.
+        "oots_node_cpu_ms_per_exchange": round(oots_cpu * 1000 / n, 1),
+        "as4_node_cpu_ms_per_round_trip": round(as4_cpu * 1000 / n, 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
+    for name, values in steps.items():  # where the wall time of one exchange goes (node timestamps)
+        if values:
+            figures[f"step_{name}_p50_ms"] = round(statistics.median(values), 1)
+            figures[f"step_{name}_p95_ms"] = round(_pct(values, 0.95), 1)
     figures["oots_overhead_ratio_p50"] = round(figures["oots_exchange_p50_ms"] / figures["as4_round_trip_p50_ms"], 2)
     return figures
 
@@ -202,6 +231,11 @@ def main() -> None:
           f"{figures['oots_exchanges_per_s']} exchanges/s")
     print(f"AS4 round trip alone (same nodes, backend APIs): p50 {figures['as4_round_trip_p50_ms']} ms, "
           f"p95 {figures['as4_round_trip_p95_ms']} ms, {figures['as4_round_trips_per_s']} round trips/s")
+    print(f"node CPU per OOTS exchange {figures['oots_node_cpu_ms_per_exchange']} ms, per AS4 round trip "
+          f"{figures['as4_node_cpu_ms_per_round_trip']} ms (both nodes); load average {figures['load_average_1min']}")
+    for name, what in STEPS:
+        if f"step_{name}_p50_ms" in figures:
+            print(f"  {figures[f'step_{name}_p50_ms']:8.1f} / {figures[f'step_{name}_p95_ms']:8.1f} ms  {what}")
     print(f"OOTS overhead over the AS4 round trip (p50): x{figures['oots_overhead_ratio_p50']}")
     print(json.dumps(figures))
 

@@ -74,6 +74,7 @@ class PModeStore:
         self._cache_key: tuple[int, int] | None = None
         self._cache: list[PMode] = []
         self._cache_meta: dict[str, StoredPMode] = {}
+        self._refreshing = asyncio.Lock()  # concurrent callers share one check instead of each querying
 
     async def load_file(self, path: str | Path, *, now: str | None = None) -> LoadResult:
         """Validate ``path`` as a whole (PModeError, nothing stored) and store what changed."""
@@ -134,20 +135,26 @@ class PModeStore:
 
     async def active(self) -> list[PMode]:
         """The active PModes, re-read from the database only when it changed since the last call."""
-        now = time.monotonic()
-        if self._cache_key is not None and now - self._checked_at < self.recheck_s:
+        if self._fresh():
             return list(self._cache)
-        key = await self._key()
-        self._checked_at = now
-        if key != self._cache_key:
-            async with self.engine.connect() as conn:
-                rows = (await conn.execute(select(as4_pmode).where(as4_pmode.c.active.is_(True))
-                                           .order_by(as4_pmode.c.id))).all()
-            stored = [_stored(row) for row in rows]
-            self._cache = [load_pmode_document(s.content, f"db:{s.id}@v{s.version}") for s in stored]
-            self._cache_meta = {s.id: s for s in stored}
-            self._cache_key = key
+        async with self._refreshing:
+            if self._fresh():  # another caller checked while this one waited
+                return list(self._cache)
+            now = time.monotonic()
+            key = await self._key()
+            if key != self._cache_key:
+                async with self.engine.connect() as conn:
+                    rows = (await conn.execute(select(as4_pmode).where(as4_pmode.c.active.is_(True))
+                                               .order_by(as4_pmode.c.id))).all()
+                stored = [_stored(row) for row in rows]
+                self._cache = [load_pmode_document(s.content, f"db:{s.id}@v{s.version}") for s in stored]
+                self._cache_meta = {s.id: s for s in stored}
+                self._cache_key = key
+            self._checked_at = now
         return list(self._cache)
+
+    def _fresh(self) -> bool:
+        return self._cache_key is not None and time.monotonic() - self._checked_at < self.recheck_s
 
     def cached(self) -> list[PMode]:
         """The PModes of the last :meth:`active` call (for synchronous callers such as as4.pmode.agreement_for)."""

@@ -57,7 +57,6 @@ from gateway.as4_state import As4State
 from gateway.db.engine import is_sqlite, writer_connection
 from gateway.db.schema import as4_inbound, as4_outbound, as4_partner_pause
 from gateway.runtime import Node
-from gateway.workers import poll_until_stopped
 from pki.keys.port import KeyPurpose
 
 ACTOR = "as4-sender"
@@ -161,14 +160,14 @@ class As4Sender:
             raise
         return message_id
 
-    async def _claim(self, now: datetime) -> list[Any]:
+    async def _claim(self, now: datetime, limit: int | None = None) -> list[Any]:
         due = _ts(now)
         paused = select(as4_partner_pause.c.partner)
         query = (select(as4_outbound).where(as4_outbound.c.status.in_((PENDING, SENDING)),
                                             as4_outbound.c.next_attempt_at <= due,
                                             or_(as4_outbound.c.partner.is_(None),
                                                 as4_outbound.c.partner.not_in(paused)))
-                 .order_by(as4_outbound.c.next_attempt_at).limit(self.batch_size))
+                 .order_by(as4_outbound.c.next_attempt_at).limit(limit or self.batch_size))
         if not is_sqlite(self.engine):
             query = query.with_for_update(skip_locked=True)
         conn = await writer_connection(self.engine)
@@ -205,10 +204,48 @@ class As4Sender:
         return len(rows)
 
     async def run_forever(self, interval_s: float = 1.0, *, stop: asyncio.Event | None = None) -> None:
-        """Poll the outbox until ``stop`` is set (never, without one); a failing round is logged, not fatal."""
+        """Send from the outbox until ``stop`` is set (never, without one), pipelined: up to ``concurrency``
+        sends are in flight, and a message submitted meanwhile (``wake``) is claimed as soon as a slot is free,
+        not after the whole previous batch (under load a batch's slowest send was every new message's floor).
+        The poll interval only catches retries coming due and other processes' messages. A failing claim is
+        logged, not fatal; once ``stop`` is set nothing new is claimed and the sends in flight finish."""
         stop = stop or asyncio.Event()
-        await poll_until_stopped(lambda: self.run_once(stop=stop), self.wake, stop, interval_s=interval_s,
-                                 name="AS4 sender", log=log)
+        inflight: set[asyncio.Task[None]] = set()
+        slot_freed = asyncio.Event()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            inflight.discard(task)
+            slot_freed.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("AS4 send failed unexpectedly", exc_info=task.exception())
+
+        while not stop.is_set():
+            self.wake.clear()
+            slot_freed.clear()
+            free = self.concurrency - len(inflight)
+            claimed = 0
+            if free > 0:
+                now = _utc_now()
+                try:
+                    rows = await self._claim(now, limit=free)
+                except Exception:
+                    log.exception("AS4 sender claim failed; retrying in %.1f s", interval_s)
+                    rows = []
+                for row in rows:
+                    task = asyncio.create_task(self._attempt(row, now), name=f"as4-send-{row.message_id}")
+                    inflight.add(task)
+                    task.add_done_callback(finished)
+                claimed = len(rows)
+                if claimed == free:
+                    continue  # maybe more are due: claim again once a slot is free (the loop waits for it below)
+            # Full: wait for a slot. Otherwise: for new work, a retry coming due, or stop.
+            events = [stop, slot_freed] if free <= 0 else [stop, self.wake]
+            waiters = {asyncio.ensure_future(e.wait()) for e in events}
+            _, pending = await asyncio.wait(waiters, timeout=interval_s, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in pending:
+                waiter.cancel()
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
 
     async def _release(self, rows: Sequence[Any], now: datetime) -> None:
         async with self.engine.begin() as conn:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.eidas_config import EidasSection
+from gateway.oots_config import OotsDataService, check_unique
 from gateway.preview_web_config import PreviewSpaceSection
 from gateway.smp_config import SmpSection
 
@@ -171,6 +172,8 @@ class OotsSection(_Section):
     requesters: list[str] = []
     intermediaries: list[str] = []
     preview_base_url: str = ""
+    # Adapter per evidence type (gateway/oots_config.py); types not listed: the SQL register of registers_url.
+    data_services: list[OotsDataService] = []
     # Requester role: who we are in requests (EvidenceRequester ER, and this node as intermediary IP), and the
     # PMode per provider access point and EDM version: {"<AccessService id>": {"oots-edm:v1.2": "<pmode id>"}}.
     requester_id: str = ""
@@ -187,7 +190,12 @@ class OotsSection(_Section):
     # (the process died) is taken over by another process or the restarted one.
     lease_s: float = Field(default=60.0, gt=0)
 
-    @field_validator("requesters", "intermediaries", "routes", mode="before")
+    @field_validator("data_services")
+    @classmethod
+    def _one_route_per_type(cls, value: list[OotsDataService]) -> list[OotsDataService]:
+        return check_unique(value)
+
+    @field_validator("requesters", "intermediaries", "routes", "data_services", mode="before")
     @classmethod
     def _json_from_text(cls, value: object) -> object:
         """Environment variables are text: lists and tables come as JSON."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib
 import json
 import logging
 import time
@@ -30,7 +29,6 @@ from typing import Any
 import aiohttp
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from as4.model import MIME_TYPE, PartInfo, Property
 from as4.parts import Part
@@ -43,9 +41,10 @@ from gateway.as4_pmodes import PModeStore
 from gateway.as4_sender import As4Sender
 from gateway.db.oots_requests_schema import oots_inbound
 from gateway.db.schema import as4_inbound
+from gateway.oots_dataservices import DataServices, build_data_services
 from gateway.oots_preview_store import SqlPreviewStore
 from gateway.runtime import Node
-from oots.dataservice.sql_register import SqlRegisterAdapter
+from oots.dataservice.router import DataServiceRouter
 from oots.edm import parse_message, to_bytes
 from oots.edm.errors import EdmCodecError
 from oots.edm.model import Agent, ExceptionResponse, Identifier, QueryRequest, QueryResponse, Text
@@ -120,8 +119,8 @@ class OotsNode:
         self.on_submitted: list[Callable[[], None]] = []
         self._held: dict[str, asyncio.Task[None]] = {}  # message id → its task (lease renewed by heartbeat)
         self._next_heartbeat = 0.0
-        self._registers_engine: Any = None
-        self.adapter: SqlRegisterAdapter | None = None
+        self.data_services: DataServices | None = None
+        self.adapter: DataServiceRouter | None = None  # the preview space reads the evidence it shows through it
         self.provider: EvidenceProviderService | None = None
         self.admission: Admission | None = None
         self.previews: PreviewService | None = None
@@ -130,18 +129,19 @@ class OotsNode:
                                            f"unregistered:{node.settings.node.country}"),
                                 (Text(f"OOTS gateway {node.settings.node.id}", "EN"),), None, "IP")
         self.requester = Requester(self)
-        if self.settings.registers_url:
-            self._open_provider()
+        self._open_provider()
 
     def _open_provider(self) -> None:
+        """The provider role, when the node has data services (oots.registers_url and/or oots.data_services)."""
         s = self.settings
-        engine = create_async_engine(s.registers_url)
-        self._registers_engine = engine
-        registers = importlib.import_module(s.registers_module)
-        adapter = SqlRegisterAdapter(engine, registers.MAPPINGS, person_query=registers.PERSON_QUERY,
-                                     timeout_s=s.register_timeout_s)
+        if not s.registers_url and not s.data_services:
+            return
         if not s.preview_base_url:
-            raise OotsError("OOTS_NODE_CONFIG", "oots.preview_base_url is needed with oots.registers_url")
+            raise OotsError("OOTS_NODE_CONFIG", "oots.preview_base_url is needed with oots.registers_url or "
+                                                "oots.data_services")
+        self.data_services = build_data_services(s)
+        assert self.data_services is not None
+        adapter = self.data_services.router
         self.previews = PreviewService(SqlPreviewStore(self.node.engine), base_url=s.preview_base_url,
                                        clock=self.clock, poll_interval_s=0.05, audit=self.node.audit,
                                        timing=Timing(t2=_td(s.t2_s), t3=_td(s.t3_s)))
@@ -165,8 +165,8 @@ class OotsNode:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._registers_engine is not None:
-            await self._registers_engine.dispose()
+        if self.data_services is not None:
+            await self.data_services.close()
 
     async def submit(self, pmode_id: str, parts: list[Part], *, action: str, conversation_id: str,
                      properties: list[Property], ref_to_message_id: str | None = None) -> str:
@@ -210,15 +210,29 @@ class OotsNode:
                 .where(as4_inbound.c.client_id == client, as4_inbound.c.status == "received",
                        (oots_inbound.c.taken_at.is_(None)) | (oots_inbound.c.taken_at < cutoff))
                 .order_by(as4_inbound.c.received_at).limit(200))).all()
+        rows = [row for row in rows if row.message_id not in self._held]
+        fresh = [row.message_id for row in rows if row.taken_at is None]
+        # New messages are taken together (one write transaction, not one per message); if another process took
+        # one of them meanwhile, each is tried on its own.
+        mine = set(fresh) if fresh and await self._take_all(fresh) else set()
         taken = 0
         for row in rows:
-            if row.message_id in self._held or not await self._take(row.message_id, row.taken_at):
+            if row.message_id not in mine and not await self._take(row.message_id, row.taken_at):
                 continue
             taken += 1
             task = asyncio.create_task(self._handle(row.message_id), name=f"oots-{row.message_id}")
             self._held[row.message_id] = task
             task.add_done_callback(lambda _t, m=row.message_id: self._held.pop(m, None))
         return taken
+
+    async def _take_all(self, message_ids: list[str]) -> bool:
+        now = self.clock().isoformat()
+        try:
+            async with self.node.engine.begin() as conn:
+                await conn.execute(insert(oots_inbound), [{"message_id": m, "taken_at": now} for m in message_ids])
+        except IntegrityError:
+            return False
+        return True
 
     async def _take(self, message_id: str, expired: str | None) -> bool:
         now = self.clock().isoformat()
@@ -296,7 +310,8 @@ class OotsNode:
 
     async def _provide(self, user_message: Any, inbound: PMode, document: bytes) -> str:
         if self.provider is None or self.admission is None:
-            raise OotsError("OOTS_NODE_NOT_PROVIDER", "this node has no data service (oots.registers_url)")
+            raise OotsError("OOTS_NODE_NOT_PROVIDER", "this node has no data service (oots.registers_url, "
+                                                      "oots.data_services)")
         answer, parts = await self.provider.answer_bytes(document, self.admission, node_agent=self.node_agent)
         action = ACTIONS[type(answer)]
         provider = answer.error_provider if isinstance(answer, ExceptionResponse) else answer.evidence_providers[0]

@@ -28,10 +28,12 @@ from urllib.parse import quote
 
 import aiohttp
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from as4.model import UserMessage
 from as4.parts import Part
 from gateway import correlation
+from gateway.db.engine import writer_connection
 from gateway.db.oots_requests_schema import oots_evidence, oots_exchange, oots_request
 from gateway.db.schema import as4_outbound
 from gateway.oots_services import common_services_client
@@ -370,7 +372,8 @@ class Requester:
     async def _finish(self, x: Any, state: str, now: datetime, *, error: tuple[str, str] | None = None,
                       message_id: str | None = None, count: int = 0, evidence: list[dict[str, Any]] | None = None
                       ) -> None:
-        """The exchange's final state and its evidence in one transaction (only the first answer counts)."""
+        """The exchange's final state, its evidence and the request's resulting state in one transaction (only
+        the first answer counts): one write per answer, not one per table."""
         async with self.node.engine.begin() as conn:
             done = await conn.execute(update(oots_exchange).where(oots_exchange.c.id == x.id,
                                                                   oots_exchange.c.state.notin_(FINAL)).values(
@@ -380,32 +383,52 @@ class Requester:
                 return
             if evidence:
                 await conn.execute(insert(oots_evidence), evidence)
+            changed = await self._settle(conn, x.request_id)
         await self._audit("oots.exchange.answered", x.request_id, {
             "exchange": x.id, "message_id": message_id or x.message_id, "request_message_id": x.message_id,
             "edm_request_id": x.edm_request_id, "requester": self.agent.identifier.value, "provider": x.provider,
             "evidence_type": x.evidence_type, "outcome": error[0] if error else f"{state}:{count}"})
-        await self._refresh(x.request_id)
+        if changed:
+            await self._notify(x.request_id)
 
     # --- states, timeouts, AS4 failures, notifications ----------------------------------------------------
 
     async def _refresh(self, request_id: str) -> None:
-        async with self.node.engine.connect() as conn:
-            states = [r.state for r in (await conn.execute(select(oots_exchange.c.state).where(
-                oots_exchange.c.request_id == request_id))).all()]
-            failed = (await conn.execute(select(oots_exchange.c.error_code, oots_exchange.c.error_detail).where(
-                oots_exchange.c.request_id == request_id, oots_exchange.c.state == "failed"))).first()
-        row = await self._row(request_id)
-        if row.state in ("completed", "failed", "input-required", "discovering") or not states:
-            return
+        # A writer from the start: on SQLite a transaction that reads first cannot become a writer once another
+        # process committed meanwhile (SQLITE_BUSY_SNAPSHOT, no waiting).
+        conn = await writer_connection(self.node.engine)
+        try:
+            async with conn.begin():
+                changed = await self._settle(conn, request_id)
+        finally:
+            await conn.close()
+        if changed:
+            await self._notify(request_id)
+
+    async def _settle(self, conn: AsyncConnection, request_id: str) -> bool:
+        """The request's state from its exchanges' states, in the caller's transaction; True when it was set
+        (the portal is then notified)."""
+        states = [r.state for r in (await conn.execute(select(oots_exchange.c.state).where(
+            oots_exchange.c.request_id == request_id))).all()]
+        failed = (await conn.execute(select(oots_exchange.c.error_code, oots_exchange.c.error_detail).where(
+            oots_exchange.c.request_id == request_id, oots_exchange.c.state == "failed"))).first()
+        current = (await conn.execute(select(oots_request.c.state).where(oots_request.c.id == request_id))).first()
+        if current is None:
+            raise RequesterError("not-found", "no such evidence request", 404)
+        if current.state in ("completed", "failed", "input-required", "discovering") or not states:
+            return False
+        values: dict[str, Any]
         if all(s in FINAL for s in states):
             if failed is not None:
-                await self._set(request_id, state="failed", error_code=failed.error_code,
-                                error_detail=failed.error_detail, person=None)
+                values = dict(state="failed", error_code=failed.error_code, error_detail=failed.error_detail,
+                              person=None)
             else:
-                await self._set(request_id, state="completed", person=None)
+                values = dict(state="completed", person=None)
         else:
-            await self._set(request_id, state="preview-required" if "preview" in states else "exchanging")
-        await self._notify(request_id)
+            values = dict(state="preview-required" if "preview" in states else "exchanging")
+        await conn.execute(update(oots_request).where(oots_request.c.id == request_id)
+                           .values(**values, updated_at=_iso(self.oots.clock())))
+        return True
 
     async def housekeeping(self) -> None:
         """Exchanges whose AS4 message failed (dead letter: the partner unreachable, TC04) or whose deadline

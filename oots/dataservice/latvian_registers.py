@@ -43,26 +43,28 @@ PERSON_QUERY = ("SELECT key, family_name, given_name, date_of_birth, eidas_ident
                 "WHERE date_of_birth = :date_of_birth")
 
 
-def _authority(code: str, en: str, lv: str) -> Agent:
-    return Agent(Identifier(code, _EAS_LV), (Text(en, "EN"), Text(lv, "LV")), Address(admin_unit_level_1="LV"))
+def authority(code: str, en: str, lv: str | None = None) -> Agent:
+    """A Latvian authority by its register code (EAS 9939), named in English and, when given, Latvian."""
+    names = (Text(en, "EN"),) + ((Text(lv, "LV"),) if lv else ())
+    return Agent(Identifier(code, _EAS_LV), names, Address(admin_unit_level_1="LV"))
 
 
 MAPPINGS = (
     RegisterMapping(BIRTH, (Text("Birth record", "EN"), Text("Dzimšanas reģistra ieraksts", "LV")),
-                    _authority("90000012869", "Office of Citizenship and Migration Affairs",
+                    authority("90000012869", "Office of Citizenship and Migration Affairs",
                                "Pilsonības un migrācijas lietu pārvalde"),
                     "SELECT record_id, issued_on, place_of_birth, mother, father FROM lv_birth_record "
                     "WHERE person_key = :person_key ORDER BY record_id", "BirthRecord", NS, "High"),
     RegisterMapping(RESIDENCE, (Text("Declared place of residence", "EN"), Text("Deklarētā dzīvesvieta", "LV")),
-                    _authority("90011524360", "Riga City Council", "Rīgas domes"),
+                    authority("90011524360", "Riga City Council", "Rīgas domes"),
                     "SELECT record_id, issued_on, address, municipality, nuts3 FROM lv_declared_residence "
                     "WHERE person_key = :person_key ORDER BY record_id", "DeclaredResidence", NS),
     RegisterMapping(VEHICLE, (Text("Vehicle registration certificate", "EN"),),
-                    _authority("40003345834", "Road Traffic Safety Directorate", "Ceļu satiksmes drošības direkcija"),
+                    authority("40003345834", "Road Traffic Safety Directorate", "Ceļu satiksmes drošības direkcija"),
                     "SELECT record_id, issued_on, plate, vin, make, model FROM lv_vehicle_registration "
                     "WHERE person_key = :person_key ORDER BY record_id", "VehicleRegistration", NS),
     RegisterMapping(DIPLOMA, (Text("Higher-education diploma", "EN"), Text("Augstākās izglītības diploms", "LV")),
-                    _authority("90000011588", "Ministry of Education and Science",
+                    authority("90000011588", "Ministry of Education and Science",
                                "Izglītības un zinātnes ministrija"),
                     "SELECT record_id, issued_on, institution, programme, degree FROM lv_diploma "
                     "WHERE person_key = :person_key ORDER BY record_id", "Diploma", NS),

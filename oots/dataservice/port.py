@@ -11,11 +11,13 @@ from oots.edm.model import Agent, LegalPerson, NaturalPerson, Text
 class DataServiceError(Exception):
     """``code`` is ours; ``edm_code`` is what the provider answers (TDD / Projectathon usage):
     IDENTITY_NOT_MATCHED / IDENTITY_AMBIGUOUS / EVIDENCE_TYPE_UNKNOWN → EDM:ERR:0004 (no unique match means no
-    evidence), REGISTRY_TIMEOUT → EDM:ERR:0005 (TC03 alt 1), REGISTRY_ERROR → EDM:ERR:0008 (TC03 alt 2)."""
+    evidence), REGISTRY_TIMEOUT → EDM:ERR:0005 (TC03 alt 1), REGISTRY_ERROR and REGISTRY_FAULT (a SOAP register
+    answered a fault) → EDM:ERR:0008 (TC03 alt 2)."""
 
     EDM_CODES = {"IDENTITY_NOT_MATCHED": "EDM:ERR:0004", "IDENTITY_AMBIGUOUS": "EDM:ERR:0004",
                  "EVIDENCE_TYPE_UNKNOWN": "EDM:ERR:0004", "REGISTRY_TIMEOUT": "EDM:ERR:0005",
-                 "REGISTRY_ERROR": "EDM:ERR:0008"}
+                 "REGISTRY_ERROR": "EDM:ERR:0008",
+                 "REGISTRY_FAULT": "EDM:ERR:0008"}
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")

@@ -8,9 +8,10 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
 from aiohttp import web
@@ -40,12 +41,12 @@ def catalogue_for_tests() -> Any:
     return parse_catalogue(data)
 
 
-class SimulatorThread:
-    """The EB/DSD simulator on a free loopback port, in a daemon thread with its own loop."""
+class AppThread:
+    """An aiohttp app on a free loopback port, in a daemon thread with its own loop (node processes can reach
+    it between test steps, whichever loop the test runs on)."""
 
-    def __init__(self) -> None:
-        key, self.certificate = ephemeral_signer(datetime.now(UTC))
-        self.config = SimulatorConfig(catalogue_for_tests(), key, [self.certificate])
+    def __init__(self, app_factory: Callable[[], web.Application]) -> None:
+        self._app_factory = app_factory
         self.port = free_port()
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -56,30 +57,39 @@ class SimulatorThread:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def certificate_pem(self) -> bytes:
-        return pem(self.certificate)
-
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        runner = web.AppRunner(create_app(self.config), access_log=None)
+        runner = web.AppRunner(self._app_factory(), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", self.port).start()
         self._ready.set()
         await self._stop.wait()
         await runner.cleanup()
 
-    def start(self) -> SimulatorThread:
+    def start(self) -> Self:
         self._thread.start()
         if not self._ready.wait(10):
-            raise RuntimeError("the common-services simulator did not start")
+            raise RuntimeError(f"{type(self).__name__} did not start")
         return self
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+
+class SimulatorThread(AppThread):
+    """The EB/DSD simulator."""
+
+    def __init__(self) -> None:
+        key, self.certificate = ephemeral_signer(datetime.now(UTC))
+        self.config = SimulatorConfig(catalogue_for_tests(), key, [self.certificate])
+        super().__init__(lambda: create_app(self.config))
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return pem(self.certificate)
 
 
 async def create(portal: BackendClient, **body: Any) -> tuple[int, dict[str, Any]]:

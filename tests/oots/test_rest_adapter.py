@@ -17,26 +17,25 @@ from oots.dataservice import latvian_registers as lv
 from oots.dataservice.port import DataServiceError, EvidenceQuery
 from oots.dataservice.rest_adapter import EvidenceTypeInfo, RestRegisterAdapter
 from oots.edm.model import Identifier, NaturalPerson
+from tests.oots import sample_register
 
 TYPES = [EvidenceTypeInfo(m.evidence_type, m.titles, m.issuing_authority, m.level_of_assurance) for m in lv.MAPPINGS]
-_TABLE = {lv.BIRTH: lv.birth, lv.RESIDENCE: lv.residence, lv.VEHICLE: lv.vehicle, lv.DIPLOMA: lv.diploma}
 
 
 def _register_answer(wanted: dict[str, Any], by_url: bool) -> dict[str, Any]:
     """The sample register's honest answer: candidates by date of birth, their records as JSON evidence."""
-    persons = [p for p in lv.SEED[lv.person] if p["date_of_birth"] == wanted["person"]["date_of_birth"]]
+    persons, records = sample_register.lookup(wanted["evidence_type"], wanted["person"]["date_of_birth"])
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for row in lv.SEED[_TABLE[wanted["evidence_type"]]]:
-        if any(p["key"] == row["person_key"] for p in persons):
+    for key, rows in records.items():
+        for row in rows:
             item: dict[str, Any] = {"identifier": row["record_id"], "media_type": "application/json",
                                     "issuing_date": row["issued_on"], "conforms_to": "urn:x:json"}
             if by_url:
                 item["url"] = f"/documents/{row['record_id']}"
             else:
                 item["content_base64"] = base64.b64encode(json.dumps(row).encode()).decode()
-            evidence.setdefault(row["person_key"], []).append(item)
-    return {"persons": [{k: p[k] for k in ("key", "family_name", "given_name", "date_of_birth",
-                                           "eidas_identifier")} for p in persons], "evidence": evidence}
+            evidence.setdefault(key, []).append(item)
+    return {"persons": persons, "evidence": evidence}
 
 
 @pytest.fixture
@@ -57,11 +56,10 @@ async def register() -> AsyncIterator[tuple[str, dict[str, Any]]]:
         return web.json_response(_register_answer(await request.json(), mode == "url"))
 
     async def document(request: web.Request) -> web.StreamResponse:
-        for rows in _TABLE.values():
-            for row in lv.SEED[rows]:
-                if row["record_id"] == request.match_info["rid"]:
-                    return web.Response(body=json.dumps(row).encode(), content_type="application/json")
-        return web.Response(status=404)
+        row = sample_register.record(request.match_info["rid"])
+        if row is None:
+            return web.Response(status=404)
+        return web.Response(body=json.dumps(row).encode(), content_type="application/json")
 
     app = web.Application()
     app.router.add_post("/evidence-queries", query)
