@@ -8,6 +8,7 @@ index so that two addresses do not merge into one row.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -18,10 +19,31 @@ from pki.xml.parser import parse_xml
 MAX_ROWS = 2000  # a bigger evidence is cut: the page must stay usable and bounded in size
 
 
+_INDEX = re.compile(r"\[(\d+)\]$")
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|[_\-.]+")
+
+
+def humanise(step: str) -> str:
+    """A label a person reads from the last step of a path: ``placeOfBirth`` / ``place_of_birth`` → "Place of
+    birth", ``address[2]`` → "Address (2)", ``@currencyID`` → "Currency ID"."""
+    step = step.lstrip("@")
+    index = _INDEX.search(step)
+    name = _INDEX.sub("", step)
+    words = [w for w in _WORD_BREAK.split(name) if w]
+    text = " ".join(w if w.isupper() else w.lower() for w in words)
+    text = text[:1].upper() + text[1:]
+    return f"{text} ({index.group(1)})" if index else text
+
+
 @dataclass(frozen=True)
 class Row:
     path: str
     value: str
+
+    @property
+    def label(self) -> str:
+        """The human-readable name of the row (the path stays shown beside it: it is what the evidence says)."""
+        return humanise(self.path.rsplit("/", 1)[-1])
 
 
 def _local(tag: object) -> str:

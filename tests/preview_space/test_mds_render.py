@@ -40,6 +40,14 @@ def test_xml_rows_paths_attributes_and_repeats() -> None:
         ("/Birth/Parent[1]", "A"), ("/Birth/Parent[2]", "B")]
 
 
+def test_rows_carry_labels_a_person_reads() -> None:
+    doc = (b'<Diploma><record_id>1</record_id><placeOfBirth>R</placeOfBirth><Amount currencyID="EUR">3</Amount>'
+           b"<address>a</address><address>b</address><HTTPSLink>h</HTTPSLink></Diploma>")
+    rows, _ = xml_rows(doc)
+    assert [r.label for r in rows] == ["Record id", "Place of birth", "Currency ID", "Amount", "Address (1)",
+                                       "Address (2)", "HTTPS link"]
+
+
 def test_xml_rows_truncates() -> None:
     doc = b"<a>" + b"<b>x</b>" * 10 + b"</a>"
     rows, truncated = xml_rows(doc, max_rows=3)

@@ -141,9 +141,9 @@ async def test_tc10_human_readable_transformation_of_the_evidence(portal: Backen
     _created, pending = await preview_pending(portal)
     evidence = await arrive_and_login(user, pending["exchanges"][0]["redirect_url"])
     detail = await user.get(evidence.url + "/1")
-    rows = {tr.xpath("td")[0].text_content(): tr.xpath("td")[1].text_content()
-            for tr in detail.doc.xpath("//table[@id='evidence-rows']/tbody/tr")}
-    assert rows["/Diploma/record_id"] == "D-LU-2012-0001", rows
+    rows = {(tr.xpath("th/text()")[0].strip(), tr.xpath("th/span[@class='path']")[0].text_content()):
+            tr.xpath("td")[0].text_content() for tr in detail.doc.xpath("//table[@id='evidence-rows']/tbody/tr")}
+    assert rows[("Record id", "/Diploma/record_id")] == "D-LU-2012-0001", rows  # a label, and the path it reads
     assert detail.text_of("issuer") == "Izglītības un zinātnes ministrija"  # Latvian by default
     assert detail.text_of("requester") == "Latvijas Universitāte" and detail.text_of("procedure")
     english = await user.get(evidence.url + "/1?lang=en")
