@@ -18,6 +18,7 @@ from gateway.eidas_connector import Connector, CountryTrust
 from gateway.eidas_store import purge_expired
 from gateway.eidas_web import add_eidas_routes
 from gateway.runtime import Node
+from gateway.web.listen import start_site
 from gateway.workers import periodic
 from pki.keys.port import KeyPurpose
 
@@ -30,10 +31,7 @@ class _PortalServer:
         self.runner = web.AppRunner(portal.app(), access_log=None)
 
     async def start(self) -> None:
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        _, port = await start_site(self.runner, "127.0.0.1", 0)
         self.portal.base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:

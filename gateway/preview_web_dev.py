@@ -32,6 +32,7 @@ from eidas_node.national import portal_error, portal_response
 from eidas_node.request import post_binding
 from eidas_node.saml import LOA_HIGH, STATUS_AUTHN_FAILED, STATUS_REQUEST_DENIED, STATUS_REQUESTER, EidasError
 from eidas_node.simulator.keys import KeyPair, make_key
+from gateway.web.listen import start_site
 
 NATIONAL_SCHEME = "lv-personal-code"
 
@@ -77,11 +78,7 @@ class SimulatedNationalIdp:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, bound = await start_site(self.app(), host, port)
         self.base_url = f"http://{host}:{bound}"
         return self.base_url
 

@@ -55,13 +55,9 @@ def simulate(ctx: click.Context, catalogue: Path, host: str, port: int, key: Pat
 
 
 async def _serve(config: SimulatorConfig, host: str, port: int) -> None:
-    from aiohttp import web
+    from gateway.web.listen import start_site
 
-    runner = web.AppRunner(create_app(config))
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, bound = await start_site(create_app(config), host, port)
     click.echo(f"common services listening on http://{host}:{bound} (EB: /eb, DSD: /dsd)", err=False)
     try:
         await asyncio.Event().wait()

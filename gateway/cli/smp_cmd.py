@@ -167,9 +167,8 @@ def serve_cmd(directory: str, host: str, port: int, tls_cert: str | None, tls_ke
     """Serve signed SMP 1.0 and 2.0 documents for the configured participants (tests and demos)."""
     import asyncio
 
-    from aiohttp import web
-
     from gateway.smp_publisher import PublisherConfigError, build_documents, load_publisher, publisher_app
+    from gateway.web.listen import start_site
 
     try:
         services, signer, flavour_1, max_age = load_publisher(directory)
@@ -189,11 +188,7 @@ def serve_cmd(directory: str, host: str, port: int, tls_cert: str | None, tls_ke
         tls.load_cert_chain(tls_cert, tls_key)
 
     async def run() -> None:
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port, ssl_context=tls)
-        await site.start()
-        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, bound = await start_site(app, host, port, ssl_context=tls)
         scheme = "https" if tls else "http"
         click.echo(f"SMP publisher on {scheme}://{host}:{bound}/ ({len(services)} services)", err=False)
         try:
